@@ -1,14 +1,15 @@
 /**
- * The live view's sample store: a fixed-length ring per channel holding the last `capacitySamples`
- * samples of every channel, plus the stimulus pulses and gaps seen in that window. It lives outside React
- * state (Excalidraw style): blocks are pushed as they arrive and the canvas reads the latest contents once
- * per animation frame. Nothing here allocates per block, so 16 ch x 10 kHz does not churn the GC.
+ * The live view's store: a fixed-length ring per channel of min/max points (each point folds
+ * `samplesPerPoint` source samples, as the host's trace frames deliver them), plus the stimulus pulses
+ * and gaps seen in that window. It lives outside React state (Excalidraw style): frames are pushed as
+ * they arrive and the canvas reads the latest contents once per animation frame. Nothing here allocates
+ * per frame, so 16 ch x 10 kHz does not churn the garbage collector.
  */
 
 export interface TraceMarker {
   /** Running sample index of the marker. */
   readonly sample: number;
-  /** Length in samples (gaps; 0 for a pulse). */
+  /** Length in samples (gaps, trains; 0 for a single pulse). */
   readonly lengthSamples: number;
 }
 
@@ -16,86 +17,105 @@ export interface StimulusMarker extends TraceMarker {
   readonly label: string;
 }
 
-/** Planar block, channel-major (same layout as the domain SampleBlock). */
-export interface PlanarBlock {
+/** One frame of min/max points per channel (the shape of the contract's trace frame). */
+export interface MinMaxFrame {
   readonly startSample: number;
-  readonly channelCount: number;
-  readonly samplesPerChannel: number;
-  readonly data: Float32Array;
+  readonly samplesPerPoint: number;
+  readonly channels: readonly { readonly channel: number; readonly minUv: ArrayLike<number>; readonly maxUv: ArrayLike<number> }[];
 }
 
 const MAX_MARKERS = 512;
 
 export class TraceBuffer {
   readonly channelCount: number;
-  readonly capacitySamples: number;
+  readonly capacityPoints: number;
+  readonly windowSamples: number;
   readonly sampleRateHz: number;
-  private readonly rings: Float32Array[];
-  /** Running sample index one past the newest sample held. */
-  private endSample = 0;
-  /** Number of valid samples held (<= capacity). */
+  /** Source samples per stored point; fixed by the first frame (a change restarts the buffer). */
+  samplesPerPoint = 0;
+  private readonly mins: Float32Array[];
+  private readonly maxs: Float32Array[];
+  /** Point index one past the newest point held. */
+  private endPoint = 0;
   private filled = 0;
+  private readonly seen: Uint8Array;
   private stimuli: StimulusMarker[] = [];
   private gaps: TraceMarker[] = [];
   /** Bumped on every change so a frame loop can skip redrawing when nothing arrived. */
   version = 0;
-  /** performance.now() when the newest block arrived; for sample-to-screen latency figures. */
+  /** performance.now() when the newest frame arrived; for sample-to-screen latency figures. */
   lastArrivalMs = 0;
 
-  constructor(channelCount: number, sampleRateHz: number, windowS: number) {
+  constructor(channelCount: number, sampleRateHz: number, windowS: number, maxPoints = 8192) {
     if (!Number.isInteger(channelCount) || channelCount < 1) throw new Error(`channelCount must be >= 1, got ${channelCount}`);
     if (!(sampleRateHz > 0)) throw new Error(`sampleRateHz must be positive, got ${sampleRateHz}`);
     if (!(windowS > 0)) throw new Error(`windowS must be positive, got ${windowS}`);
     this.channelCount = channelCount;
     this.sampleRateHz = sampleRateHz;
-    this.capacitySamples = Math.max(1, Math.round(sampleRateHz * windowS));
-    this.rings = Array.from({ length: channelCount }, () => new Float32Array(this.capacitySamples));
+    this.windowSamples = Math.max(1, Math.round(sampleRateHz * windowS));
+    this.capacityPoints = Math.max(1, maxPoints);
+    this.mins = Array.from({ length: channelCount }, () => new Float32Array(this.capacityPoints));
+    this.maxs = Array.from({ length: channelCount }, () => new Float32Array(this.capacityPoints));
+    this.seen = new Uint8Array(channelCount);
   }
 
+  /** Running sample index one past the newest sample held. */
   get newestSample(): number {
-    return this.endSample;
+    return this.endPoint * this.samplesPerPoint;
   }
 
   get oldestSample(): number {
-    return this.endSample - this.filled;
+    return (this.endPoint - this.filled) * this.samplesPerPoint;
   }
 
   /**
-   * Appends a planar block. A block that starts after the current end leaves a hole: the skipped span
-   * is zero-filled and recorded as a gap, so the view shows the loss instead of splicing over it.
-   * Blocks entirely older than the newest sample (late duplicates) are ignored.
+   * Appends a frame. A frame that starts after the current end leaves a hole: the skipped span is
+   * recorded as a gap and drawn as one, never spliced over. Frames older than the newest point
+   * (late duplicates) are ignored; overlapping ones are trimmed.
    */
-  push(block: PlanarBlock, arrivalMs = 0): void {
-    const n = block.samplesPerChannel;
-    if (n === 0) return;
-    const channels = Math.min(this.channelCount, block.channelCount);
-    if (this.filled > 0 && block.startSample < this.endSample) {
-      if (block.startSample + n <= this.endSample) return;
+  push(frame: MinMaxFrame, arrivalMs = 0): void {
+    const spp = frame.samplesPerPoint;
+    const n = frame.channels[0]?.minUv.length ?? 0;
+    if (n === 0 || !(spp >= 1)) return;
+    if (spp !== this.samplesPerPoint) this.restart(spp);
+    const startPoint = Math.floor(frame.startSample / spp);
+    if (this.filled > 0 && startPoint + n <= this.endPoint) return;
+    if (this.filled > 0 && startPoint > this.endPoint) {
+      this.addGap(this.endPoint * spp, (startPoint - this.endPoint) * spp);
+      this.advanceEmpty(startPoint - this.endPoint);
     }
-    if (this.filled > 0 && block.startSample > this.endSample) {
-      const missing = block.startSample - this.endSample;
-      this.addGap(this.endSample, missing);
-      this.advanceZeros(missing);
-    }
-    if (this.filled === 0) this.endSample = block.startSample;
-    // Skip the part of the block already held (overlap with the newest samples).
-    const skip = Math.max(0, this.endSample - block.startSample);
-    const count = n - skip;
-    const cap = this.capacitySamples;
-    // Only the newest `cap` samples of a very large block matter.
-    const from = skip + Math.max(0, count - cap);
+    if (this.filled === 0) this.endPoint = startPoint;
+    const skip = Math.max(0, this.endPoint - startPoint);
+    const cap = this.capacityPoints;
+    const from = skip + Math.max(0, n - skip - cap);
     const take = n - from;
-    const writeStart = (block.startSample + from) % cap;
-    for (let c = 0; c < channels; c++) {
-      const ring = this.rings[c]!;
-      const src = block.data.subarray(c * n + from, c * n + n);
-      const first = Math.min(take, cap - writeStart);
-      ring.set(src.subarray(0, first), writeStart);
-      if (first < take) ring.set(src.subarray(first), 0);
+    const write = (startPoint + from) % cap;
+    const seen = this.seen;
+    seen.fill(0);
+    for (const ch of frame.channels) {
+      if (ch.channel < 0 || ch.channel >= this.channelCount) continue;
+      seen[ch.channel] = 1;
+      const mn = this.mins[ch.channel]!;
+      const mx = this.maxs[ch.channel]!;
+      let w = write;
+      for (let i = from; i < n; i++) {
+        mn[w] = ch.minUv[i]!;
+        mx[w] = ch.maxUv[i]!;
+        if (++w === cap) w = 0;
+      }
     }
-    for (let c = channels; c < this.channelCount; c++) this.zeroRange(this.rings[c]!, writeStart, take);
-    this.endSample = block.startSample + n;
-    this.filled = Math.min(cap, this.filled + count);
+    for (let c = 0; c < this.channelCount; c++) {
+      if (seen[c]) continue;
+      // A channel missing from the frame has no data: NaN draws as empty, never as a flat line.
+      let w = write;
+      for (let i = 0; i < take; i++) {
+        this.mins[c]![w] = NaN;
+        this.maxs[c]![w] = NaN;
+        if (++w === cap) w = 0;
+      }
+    }
+    this.endPoint = startPoint + n;
+    this.filled = Math.min(cap, this.filled + (n - skip));
     this.lastArrivalMs = arrivalMs;
     this.pruneMarkers();
     this.version++;
@@ -109,8 +129,8 @@ export class TraceBuffer {
 
   addGap(sample: number, lengthSamples: number): void {
     const last = this.gaps[this.gaps.length - 1];
-    // The device may report a gap that the block stream also revealed: record each span once.
-    if (last && sample < last.sample + last.lengthSamples && sample >= last.sample) return;
+    // The device may report a gap that the frame stream also revealed: record each span once.
+    if (last && sample >= last.sample && sample < last.sample + last.lengthSamples) return;
     this.gaps.push({ sample, lengthSamples });
     if (this.gaps.length > MAX_MARKERS) this.gaps.splice(0, this.gaps.length - MAX_MARKERS);
     this.version++;
@@ -126,73 +146,82 @@ export class TraceBuffer {
 
   clear(): void {
     this.filled = 0;
-    this.endSample = 0;
+    this.endPoint = 0;
     this.stimuli = [];
     this.gaps = [];
     this.version++;
   }
 
-  /** Sample value at a running index, or NaN when it is not held. */
-  sampleAt(channel: number, sample: number): number {
-    if (sample < this.oldestSample || sample >= this.endSample) return NaN;
-    return this.rings[channel]![sample % this.capacitySamples]!;
+  /** [min, max] of the point covering a running sample index, or null when not held. */
+  pointAt(channel: number, sample: number): [number, number] | null {
+    if (this.filled === 0 || sample < this.oldestSample || sample >= this.newestSample) return null;
+    const p = Math.floor(sample / this.samplesPerPoint) % this.capacityPoints;
+    return [this.mins[channel]![p]!, this.maxs[channel]![p]!];
   }
 
   /**
-   * Min/max per pixel column over the window [startSample, startSample + spanSamples): column k covers
-   * samples [start + floor(k*span/cols), start + floor((k+1)*span/cols)). Columns with no held samples
-   * get NaN (drawn as empty). Writes into `outMin`/`outMax` (length >= columns) to avoid allocation.
-   * Drawing the min-max bar of every column keeps every spike visible at any zoom, which plain
-   * subsampling would drop.
+   * Min/max per pixel column over [startSample, startSample + spanSamples): column k folds the points
+   * whose samples fall in its share of the span. Columns with nothing held get NaN (drawn empty). Writes
+   * into `outMin`/`outMax` (length >= columns) to avoid allocation. Drawing each column's min-max bar
+   * keeps every spike visible at any zoom, which plain subsampling would drop.
    */
   decimate(channel: number, startSample: number, spanSamples: number, columns: number, outMin: Float32Array, outMax: Float32Array): void {
-    const ring = this.rings[channel]!;
-    const cap = this.capacitySamples;
-    const lo = this.oldestSample;
-    const hi = this.endSample;
+    const spp = this.samplesPerPoint;
+    if (this.filled === 0 || spp === 0) {
+      outMin.fill(NaN, 0, columns);
+      outMax.fill(NaN, 0, columns);
+      return;
+    }
+    const mnRing = this.mins[channel]!;
+    const mxRing = this.maxs[channel]!;
+    const cap = this.capacityPoints;
+    const lo = this.endPoint - this.filled;
+    const hi = this.endPoint;
     for (let k = 0; k < columns; k++) {
-      let a = startSample + Math.floor((k * spanSamples) / columns);
-      let b = startSample + Math.floor(((k + 1) * spanSamples) / columns);
-      if (b <= a) b = a + 1;
+      const sa = startSample + Math.floor((k * spanSamples) / columns);
+      const sb = startSample + Math.floor(((k + 1) * spanSamples) / columns);
+      let a = Math.floor(sa / spp);
+      let b = Math.max(a + 1, Math.ceil(sb / spp));
       if (a < lo) a = lo;
       if (b > hi) b = hi;
-      if (b <= a) {
-        outMin[k] = NaN;
-        outMax[k] = NaN;
-        continue;
-      }
       let mn = Infinity;
       let mx = -Infinity;
-      let i = a % cap;
-      for (let s = a; s < b; s++) {
-        const v = ring[i]!;
-        if (v < mn) mn = v;
-        if (v > mx) mx = v;
+      let i = ((a % cap) + cap) % cap;
+      for (let p = a; p < b; p++) {
+        const lowV = mnRing[i]!;
+        const highV = mxRing[i]!;
+        if (lowV < mn) mn = lowV;
+        if (highV > mx) mx = highV;
         if (++i === cap) i = 0;
       }
-      outMin[k] = mn;
-      outMax[k] = mx;
+      outMin[k] = mn === Infinity ? NaN : mn;
+      outMax[k] = mx === -Infinity ? NaN : mx;
     }
   }
 
-  private advanceZeros(count: number): void {
-    const cap = this.capacitySamples;
-    const take = Math.min(count, cap);
-    const writeStart = (this.endSample + count - take) % cap;
-    for (const ring of this.rings) this.zeroRange(ring, writeStart, take);
-    this.endSample += count;
-    this.filled = Math.min(cap, this.filled + count);
+  private restart(spp: number): void {
+    this.samplesPerPoint = spp;
+    this.filled = 0;
+    this.endPoint = 0;
   }
 
-  private zeroRange(ring: Float32Array, start: number, count: number): void {
-    const cap = this.capacitySamples;
-    const first = Math.min(count, cap - start);
-    ring.fill(0, start, start + first);
-    if (first < count) ring.fill(0, 0, count - first);
+  private advanceEmpty(points: number): void {
+    const cap = this.capacityPoints;
+    const take = Math.min(points, cap);
+    let w = (this.endPoint + points - take) % cap;
+    for (let i = 0; i < take; i++) {
+      for (let c = 0; c < this.channelCount; c++) {
+        this.mins[c]![w] = NaN;
+        this.maxs[c]![w] = NaN;
+      }
+      if (++w === cap) w = 0;
+    }
+    this.endPoint += points;
+    this.filled = Math.min(cap, this.filled + points);
   }
 
   private pruneMarkers(): void {
-    const lo = this.oldestSample;
+    const lo = this.newestSample - this.windowSamples;
     if (this.stimuli.length > 0 && this.stimuli[0]!.sample + this.stimuli[0]!.lengthSamples < lo) {
       this.stimuli = this.stimuli.filter((m) => m.sample + m.lengthSamples >= lo);
     }
