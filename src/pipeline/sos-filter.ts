@@ -1,0 +1,222 @@
+import { designButterworth, designNotch, cascade, settlingSamples, MAX_BUTTERWORTH_ORDER, MIN_BUTTERWORTH_ORDER, type Sos } from './iir-design';
+import {
+  notConfigured,
+  PipelineConfigError,
+  requireChannelCount,
+  requireInteger,
+  requireNumber,
+  requireSampleRateHz,
+  type Stage,
+  type StageShape,
+} from './stage';
+
+/** A cascade of second-order sections applied to every channel, designed elsewhere. */
+export interface SosFilterSpec {
+  readonly sampleRateHz: number;
+  readonly channelCount: number;
+  readonly sos: Sos;
+}
+
+/**
+ * Multichannel IIR filter as a cascade of second-order sections in transposed direct form II (the
+ * structure of scipy.signal.sosfilt), float64 state and arithmetic, float32 in and out. State is
+ * kept per channel and section across `process` calls, so chunked and batch processing agree exactly.
+ */
+export class SosFilter implements Stage<SosFilterSpec> {
+  readonly name: string = 'sos-filter';
+  readonly delaySamples = 0;
+  private shape: StageShape | null = null;
+  private sos: Float64Array = new Float64Array(0);
+  private sections = 0;
+  /** [channel][section][z1, z2] */
+  private state: Float64Array = new Float64Array(0);
+  private scratch: Float64Array = new Float64Array(0);
+
+  configure(spec: SosFilterSpec): StageShape {
+    const sampleRateHz = requireSampleRateHz(spec.sampleRateHz, this.name);
+    const channelCount = requireChannelCount(spec.channelCount, this.name);
+    if (!(spec.sos instanceof Float64Array) || spec.sos.length % 6 !== 0) {
+      throw new PipelineConfigError(`${this.name}: sos must be a Float64Array of 6 coefficients per section`);
+    }
+    for (let o = 0; o < spec.sos.length; o += 6) {
+      if (spec.sos[o + 3] !== 1) throw new PipelineConfigError(`${this.name}: section ${o / 6} must have a0 = 1`);
+      for (let i = 0; i < 6; i++) {
+        if (!Number.isFinite(spec.sos[o + i])) throw new PipelineConfigError(`${this.name}: non-finite coefficient in section ${o / 6}`);
+      }
+    }
+    this.sos = Float64Array.from(spec.sos);
+    this.sections = spec.sos.length / 6;
+    this.state = new Float64Array(channelCount * this.sections * 2);
+    this.shape = { channelCount, sampleRateHz, unit: 'uV' };
+    return this.shape;
+  }
+
+  get outputShape(): StageShape {
+    return this.shape ?? notConfigured(this.name);
+  }
+
+  get coefficients(): Sos {
+    return this.sos;
+  }
+
+  /** Samples for the slowest pole's transient to fall to `tolerance`. */
+  settlingSamples(tolerance: number): number {
+    return settlingSamples(this.sos, tolerance);
+  }
+
+  /**
+   * Sets every channel's state to the steady state for a constant input equal to that channel's first
+   * sample in `input` (scipy's sosfilt_zi scaled by x[0]), so a DC offset does not start a transient.
+   */
+  primeFrom(input: Float32Array, frames: number): void {
+    const shape = this.outputShape;
+    for (let c = 0; c < shape.channelCount; c++) {
+      let u = input[c * frames] ?? 0;
+      for (let s = 0; s < this.sections; s++) {
+        const o = 6 * s;
+        const b0 = this.sos[o]!;
+        const b1 = this.sos[o + 1]!;
+        const b2 = this.sos[o + 2]!;
+        const a1 = this.sos[o + 4]!;
+        const a2 = this.sos[o + 5]!;
+        const y = (u * (b0 + b1 + b2)) / (1 + a1 + a2);
+        const z = (c * this.sections + s) * 2;
+        this.state[z] = y - b0 * u;
+        this.state[z + 1] = b2 * u - a2 * y;
+        u = y;
+      }
+    }
+  }
+
+  process(input: Float32Array, output: Float32Array, frames: number): void {
+    const shape = this.outputShape;
+    if (this.scratch.length < frames) this.scratch = new Float64Array(Math.max(frames, 2 * this.scratch.length));
+    const x = this.scratch;
+    const sos = this.sos;
+    const state = this.state;
+    for (let c = 0; c < shape.channelCount; c++) {
+      const base = c * frames;
+      for (let i = 0; i < frames; i++) x[i] = input[base + i]!;
+      for (let s = 0; s < this.sections; s++) {
+        const o = 6 * s;
+        const b0 = sos[o]!;
+        const b1 = sos[o + 1]!;
+        const b2 = sos[o + 2]!;
+        const a1 = sos[o + 4]!;
+        const a2 = sos[o + 5]!;
+        const zi = (c * this.sections + s) * 2;
+        let z1 = state[zi]!;
+        let z2 = state[zi + 1]!;
+        for (let i = 0; i < frames; i++) {
+          const xi = x[i]!;
+          const y = b0 * xi + z1;
+          z1 = b1 * xi - a1 * y + z2;
+          z2 = b2 * xi - a2 * y;
+          x[i] = y;
+        }
+        state[zi] = z1;
+        state[zi + 1] = z2;
+      }
+      for (let i = 0; i < frames; i++) output[base + i] = x[i]!;
+    }
+  }
+
+  reset(): void {
+    this.state.fill(0);
+  }
+
+  dispose(): void {
+    this.shape = null;
+    this.state = new Float64Array(0);
+    this.scratch = new Float64Array(0);
+  }
+}
+
+/** Band-pass and notch settings. Defaults are applied by `resolveFilterSettings`, visibly, not here. */
+export interface FilterSettings {
+  /** High-pass (low cut) Butterworth cut-off in Hz; null switches the high-pass off. */
+  readonly highPassHz: number | null;
+  readonly highPassOrder: number;
+  /** Low-pass (high cut) cut-off in Hz; clamped to `maxLowPassFraction * sampleRateHz` at low rates. */
+  readonly lowPassHz: number | null;
+  readonly lowPassOrder: number;
+  /** Mains notch; null = off (the default). */
+  readonly notch: NotchSettings | null;
+}
+
+export interface NotchSettings {
+  readonly mainsHz: 50 | 60;
+  /** Quality factor: -3 dB bandwidth = frequency / q. */
+  readonly q: number;
+  /** Number of harmonics notched besides the fundamental (each with the same Q), 0 = fundamental only. */
+  readonly harmonics: number;
+}
+
+/**
+ * Defaults from the domain notes ("Recording": band-pass about 10-30 Hz to 1.5-3 kHz, optional notch):
+ * 10 Hz high-pass (order 2), 2 kHz low-pass (order 4), notch off.
+ */
+export const DEFAULT_FILTER_SETTINGS: FilterSettings = {
+  highPassHz: 10,
+  highPassOrder: 2,
+  lowPassHz: 2000,
+  lowPassOrder: 4,
+  notch: null,
+};
+
+/** The low-pass is kept below 0.45 x the sample rate (90 % of Nyquist) so it stays realisable. */
+export const MAX_LOW_PASS_FRACTION = 0.45;
+
+export interface ResolvedFilter {
+  readonly sos: Sos;
+  /** Low-pass actually used after clamping (null = off). */
+  readonly lowPassHz: number | null;
+  readonly highPassHz: number | null;
+  readonly notchHz: readonly number[];
+  readonly notes: readonly string[];
+}
+
+/** Validates filter settings against a sample rate and designs the cascade (high-pass, low-pass, notches). */
+export function designFilterChain(settings: FilterSettings, sampleRateHz: number): ResolvedFilter {
+  requireSampleRateHz(sampleRateHz, 'filter');
+  const notes: string[] = [];
+  const parts: Sos[] = [];
+  const nyquist = sampleRateHz / 2;
+  let lowPassHz = settings.lowPassHz;
+  const highPassHz = settings.highPassHz;
+  if (highPassHz !== null) {
+    requireNumber(highPassHz, 'high-pass cut-off (Hz)', 0.01, nyquist * 0.9);
+    requireInteger(settings.highPassOrder, 'high-pass order', MIN_BUTTERWORTH_ORDER, MAX_BUTTERWORTH_ORDER);
+    parts.push(designButterworth('highpass', settings.highPassOrder, highPassHz, sampleRateHz));
+  }
+  if (lowPassHz !== null) {
+    requireNumber(lowPassHz, 'low-pass cut-off (Hz)', 1, 1e6);
+    requireInteger(settings.lowPassOrder, 'low-pass order', MIN_BUTTERWORTH_ORDER, MAX_BUTTERWORTH_ORDER);
+    const max = MAX_LOW_PASS_FRACTION * sampleRateHz;
+    if (lowPassHz > max) {
+      notes.push(`low-pass ${lowPassHz} Hz clamped to ${max} Hz (0.45 x ${sampleRateHz} Hz sample rate)`);
+      lowPassHz = max;
+    }
+    if (highPassHz !== null && lowPassHz <= highPassHz) {
+      throw new PipelineConfigError(`low-pass ${lowPassHz} Hz must be above the high-pass ${highPassHz} Hz`);
+    }
+    parts.push(designButterworth('lowpass', settings.lowPassOrder, lowPassHz, sampleRateHz));
+  }
+  const notchHz: number[] = [];
+  if (settings.notch !== null) {
+    const n = settings.notch;
+    if (n.mainsHz !== 50 && n.mainsHz !== 60) throw new PipelineConfigError(`notch mains frequency must be 50 or 60 Hz, got ${String(n.mainsHz)}`);
+    requireNumber(n.q, 'notch Q', 1, 1000);
+    requireInteger(n.harmonics, 'notch harmonics', 0, 20);
+    for (let h = 1; h <= n.harmonics + 1; h++) {
+      const f = n.mainsHz * h;
+      if (f >= MAX_LOW_PASS_FRACTION * sampleRateHz) {
+        notes.push(`notch harmonic ${f} Hz skipped (too close to Nyquist)`);
+        break;
+      }
+      notchHz.push(f);
+      parts.push(designNotch(f, n.q, sampleRateHz));
+    }
+  }
+  return { sos: cascade(...parts), lowPassHz, highPassHz, notchHz, notes };
+}
