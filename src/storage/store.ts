@@ -1,0 +1,73 @@
+import { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from './db';
+import { AuditLog } from './audit';
+import { CaseRepository, MontageRepository } from './cases';
+import {
+  GradeRepository, RootletRepository, RootRepository, SessionEventRepository, SessionRepository,
+  StimulationRepository, ThresholdRepository,
+} from './clinical';
+import { DecisionRepository } from './decisions';
+import { RawRepository } from './raw';
+import { schemaVersion } from './migrations';
+
+export interface CaseStoreOptions extends OpenDatabaseOptions {
+  /** Clock for recorded timestamps (tests inject one). */
+  readonly now?: () => Date;
+}
+
+/**
+ * The durable case record: one SQLite database, typed repositories, all SQL inside src/storage.
+ * Every method is synchronous; a method that returns has committed. One store per process and file;
+ * `close()` releases it.
+ */
+export interface CaseStore {
+  readonly path: string;
+  readonly schemaVersion: number;
+  readonly cases: CaseRepository;
+  readonly montages: MontageRepository;
+  readonly sessions: SessionRepository;
+  readonly roots: RootRepository;
+  readonly rootlets: RootletRepository;
+  readonly stimulations: StimulationRepository;
+  readonly grades: GradeRepository;
+  readonly thresholds: ThresholdRepository;
+  readonly decisions: DecisionRepository;
+  readonly events: SessionEventRepository;
+  readonly raw: RawRepository;
+  readonly audit: AuditLog;
+  /** Runs `fn` in one IMMEDIATE transaction (all or nothing). */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
+
+export function openCaseStore(path: string, options: CaseStoreOptions = {}): CaseStore {
+  const db = openDatabase(path, options);
+  return createStore(db, path, options.now ?? (() => new Date()));
+}
+
+function createStore(db: SqliteDatabase, path: string, now: () => Date): CaseStore {
+  const audit = new AuditLog(db, now);
+  const rootlets = new RootletRepository(db, now);
+  let open = true;
+  return {
+    path,
+    schemaVersion: schemaVersion(db),
+    cases: new CaseRepository(db, audit, now),
+    montages: new MontageRepository(db, audit, now),
+    sessions: new SessionRepository(db, audit, now),
+    roots: new RootRepository(db),
+    rootlets,
+    stimulations: new StimulationRepository(db, rootlets, now),
+    grades: new GradeRepository(db, now),
+    thresholds: new ThresholdRepository(db, rootlets, now),
+    decisions: new DecisionRepository(db, audit, rootlets, now),
+    events: new SessionEventRepository(db, now),
+    raw: new RawRepository(db),
+    audit,
+    transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+    close: () => {
+      if (!open) return;
+      open = false;
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { openDatabase } from './db';
+import { AuditLog } from './audit';
+import { canonicalJson } from './canonical';
+import { decisionAuditPayload } from './decisions';
+import { schemaVersion } from './migrations';
+
+export interface VerifyCheck {
+  readonly name: 'integrity' | 'foreign-keys' | 'append-only' | 'audit-chain' | 'decisions-audited';
+  readonly ok: boolean;
+  /** What was checked, or the first thing found broken (entry/row id and what mismatched). */
+  readonly detail: string;
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly path: string;
+  readonly schemaVersion: number;
+  readonly checks: readonly VerifyCheck[];
+}
+
+const APPEND_ONLY_TRIGGERS = ['decisions_no_update', 'decisions_no_delete', 'audit_log_no_update', 'audit_log_no_delete'];
+
+/**
+ * Checks a case database without changing it: SQLite page integrity, foreign keys, the append-only
+ * triggers, the audit hash chain (first broken link named), and that every decision row matches the
+ * audit entry written with it (an edited decision is caught even when the chain itself is intact).
+ * Throws StorageError for a missing, foreign or newer-version file.
+ */
+export function verifyDatabase(path: string): VerifyReport {
+  const db = openDatabase(path, { create: false, migrate: false });
+  try {
+    const version = schemaVersion(db);
+    const checks: VerifyCheck[] = [];
+
+    const integrity = db.pragma('integrity_check', { simple: false }) as { integrity_check: string }[];
+    const integrityOk = integrity.length === 1 && integrity[0]!.integrity_check === 'ok';
+    checks.push({ name: 'integrity', ok: integrityOk, detail: integrityOk ? 'ok' : integrity.slice(0, 5).map((r) => r.integrity_check).join('; ') });
+
+    const fk = db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[];
+    checks.push({ name: 'foreign-keys', ok: fk.length === 0, detail: fk.length === 0 ? 'ok'
+      : `${fk.length} row(s) reference missing rows; first: ${fk[0]!.table} row ${fk[0]!.rowid} -> ${fk[0]!.parent}` });
+
+    if (version < 1) {
+      checks.push({ name: 'audit-chain', ok: true, detail: 'empty database (schema version 0)' });
+      return { ok: checks.every((c) => c.ok), path, schemaVersion: version, checks };
+    }
+
+    const triggers = new Set(db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'trigger'").all().map((r) => r.name));
+    const missing = APPEND_ONLY_TRIGGERS.filter((t) => !triggers.has(t));
+    checks.push({ name: 'append-only', ok: missing.length === 0, detail: missing.length === 0 ? 'ok' : `trigger(s) removed: ${missing.join(', ')}` });
+
+    const chain = new AuditLog(db, () => new Date()).verifyChain();
+    checks.push({ name: 'audit-chain', ok: chain.firstBreak === null, detail: chain.firstBreak === null
+      ? `${chain.entries} entries, every link ok`
+      : `audit entry ${chain.firstBreak.entryId}: ${chain.firstBreak.problem}` });
+
+    checks.push(checkDecisionsAudited(db));
+    return { ok: checks.every((c) => c.ok), path, schemaVersion: version, checks };
+  } finally {
+    db.close();
+  }
+}
+
+function checkDecisionsAudited(db: ReturnType<typeof openDatabase>): VerifyCheck {
+  const rows = db.prepare(`SELECT d.*, r.case_id, r.level, r.side, r.rootlet_index,
+      (SELECT COUNT(*) FROM audit_log a WHERE a.entity = 'decision' AND a.entity_id = CAST(d.id AS TEXT)) AS audit_count,
+      (SELECT a.payload_json FROM audit_log a WHERE a.entity = 'decision' AND a.entity_id = CAST(d.id AS TEXT) ORDER BY a.id LIMIT 1) AS payload_json,
+      (SELECT a.id FROM audit_log a WHERE a.entity = 'decision' AND a.entity_id = CAST(d.id AS TEXT) ORDER BY a.id LIMIT 1) AS audit_id
+    FROM decisions d LEFT JOIN rootlets r ON r.id = d.rootlet_id ORDER BY d.id`).iterate() as IterableIterator<Parameters<typeof decisionAuditPayload>[0] & { id: number; audit_count: number; payload_json: string | null; audit_id: number | null }>;
+  let n = 0;
+  for (const row of rows) {
+    n++;
+    if (row.audit_count !== 1 || row.payload_json === null) {
+      return { name: 'decisions-audited', ok: false, detail: `decision ${row.id} has ${row.audit_count} audit entries (expected exactly 1)` };
+    }
+    const expected = JSON.parse(canonicalJson(decisionAuditPayload(row))) as Record<string, unknown>;
+    const recorded = JSON.parse(row.payload_json) as Record<string, unknown>;
+    for (const key of Object.keys({ ...expected, ...recorded }).sort()) {
+      if (canonicalJson(expected[key] ?? null) !== canonicalJson(recorded[key] ?? null)) {
+        return { name: 'decisions-audited', ok: false,
+          detail: `decision ${row.id} does not match audit entry ${row.audit_id}: ${key} is ${canonicalJson(expected[key] ?? null)} in the row but ${canonicalJson(recorded[key] ?? null)} in the audit` };
+      }
+    }
+  }
+  return { name: 'decisions-audited', ok: true, detail: `${n} decisions, each matches its audit entry` };
+}
+
