@@ -30,8 +30,11 @@ export class CaseRepository {
   private readonly byId;
   private readonly byPrefix;
   private readonly list;
+  private readonly updateStmt;
 
   constructor(private readonly db: SqliteDatabase, private readonly audit: AuditLog, private readonly now: () => Date) {
+    this.updateStmt = db.prepare(`UPDATE cases SET diagnosis = @diagnosis, target_muscles_json = @targetMusclesJson, cut_plan_json = @cutPlanJson,
+      approach = @approach, anaesthesia_notes = @anaesthesiaNotes, notes = @notes WHERE id = @id`);
     this.insert = db.prepare(`INSERT INTO cases (id, patient_id, age_years, diagnosis, target_muscles_json, cut_plan_json, approach, anaesthesia_notes, notes, created_at)
       VALUES (@id, @patientId, @ageYears, @diagnosis, @targetMusclesJson, @cutPlanJson, @approach, @anaesthesiaNotes, @notes, @createdAt)`);
     this.byId = db.prepare<[string], CaseRow>('SELECT * FROM cases WHERE id = ?');
@@ -52,6 +55,26 @@ export class CaseRepository {
       this.audit.append({ actor, action: 'case.create', entity: 'case', entityId: rec.id, caseId: rec.id, payload: rec });
     }).immediate();
     return rec;
+  }
+
+  /**
+   * Updates the editable fields of a case (plan, notes, diagnosis, approach, target muscles); the
+   * pseudonym, age and creation time stay. Validated like a new case; the audit entry records the
+   * changed fields with their new values.
+   */
+  update(id: string, changes: Partial<Omit<CaseInfo, 'patientId' | 'ageYears'>>, actor = 'sdrlog'): CaseRecord {
+    return this.db.transaction(() => {
+      const current = this.get(id);
+      if (!current) throw new StorageError('unknown-case', `no case with id '${id}'`);
+      const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+      const next = makeCaseInfo({ ...current, ...defined });
+      this.updateStmt.run({
+        id, diagnosis: next.diagnosis, targetMusclesJson: JSON.stringify(next.targetMuscles), cutPlanJson: JSON.stringify(next.cutPlan),
+        approach: next.approach, anaesthesiaNotes: next.anaesthesiaNotes, notes: next.notes,
+      });
+      this.audit.append({ actor, action: 'case.update', entity: 'case', entityId: id, caseId: id, payload: defined });
+      return { ...next, id, createdAt: current.createdAt };
+    }).immediate();
   }
 
   get(id: string): CaseRecord | null {
