@@ -6,6 +6,7 @@ import {
 import type { SqliteDatabase } from './db';
 import type { AuditLog } from './audit';
 import { StorageError } from './errors';
+import { HOT_QUERIES } from './hot-queries';
 
 export const SESSION_SOURCES = ['live', 'replay', 'import'] as const;
 export type SessionSource = (typeof SESSION_SOURCES)[number];
@@ -187,7 +188,7 @@ export class RootletRepository {
     this.insert = db.prepare('INSERT INTO rootlets (case_id, level, side, rootlet_index, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
     this.one = db.prepare<[string, string, string, number], RootletRow>('SELECT * FROM rootlets WHERE case_id = ? AND level = ? AND side = ? AND rootlet_index = ?');
     this.byId = db.prepare<[number], RootletRow>('SELECT * FROM rootlets WHERE id = ?');
-    this.forCase = db.prepare<[string], RootletRow>('SELECT * FROM rootlets WHERE case_id = ? ORDER BY level, side, rootlet_index');
+    this.forCase = db.prepare<[string], RootletRow>(HOT_QUERIES.rootletsOfCase);
     this.setComment = db.prepare('UPDATE rootlets SET comment = ? WHERE id = ?');
   }
 
@@ -262,7 +263,7 @@ export class StimulationRepository {
       onset_sample, mode, intensity_ma, pulse_width_us, rate_hz, duration_s, high_intensity, created_at)
       VALUES (@sessionId, @rootletId, @level, @side, @kind, @rootlet, @onsetSample, @mode, @intensityMa, @pulseWidthUs, @rateHz, @durationS, @high, @createdAt)`);
     this.byId = db.prepare<[number], StimRow>('SELECT * FROM stimulations WHERE id = ?');
-    this.forRootletStmt = db.prepare<[number], StimRow>('SELECT * FROM stimulations WHERE rootlet_id = ? ORDER BY onset_sample');
+    this.forRootletStmt = db.prepare<[number], StimRow>(HOT_QUERIES.stimulationsOfRootlet);
     this.forSessionStmt = db.prepare<[number], StimRow>('SELECT * FROM stimulations WHERE session_id = ? ORDER BY onset_sample');
     this.sessionCase = db.prepare<[number], { case_id: string }>('SELECT case_id FROM sessions WHERE id = ?');
     this.lastRootletThreshold = db.prepare<[number], { threshold_ma: number }>('SELECT threshold_ma FROM thresholds WHERE rootlet_id = ? AND threshold_ma IS NOT NULL ORDER BY id DESC LIMIT 1');

@@ -3,6 +3,7 @@ import type { SqliteDatabase } from './db';
 import type { AuditLog } from './audit';
 import type { RootletRepository } from './clinical';
 import { StorageError } from './errors';
+import { HOT_QUERIES } from './hot-queries';
 
 export interface DecisionRecord {
   readonly id: number;
@@ -82,10 +83,7 @@ export class DecisionRepository {
     this.byId = db.prepare<[number], DecisionRow>('SELECT * FROM decisions WHERE id = ?');
     this.latestForRootlet = db.prepare<[number], DecisionRow>('SELECT * FROM decisions WHERE rootlet_id = ? ORDER BY id DESC LIMIT 1');
     this.historyStmt = db.prepare<[number], DecisionRow>('SELECT * FROM decisions WHERE rootlet_id = ? ORDER BY id');
-    this.currentForCaseStmt = db.prepare<[string], CurrentRow>(`SELECT d.*, r.level, r.side, r.rootlet_index,
-        (SELECT a.id FROM audit_log a WHERE a.entity = 'decision' AND a.entity_id = CAST(d.id AS TEXT)) AS audit_id
-      FROM rootlets r JOIN decisions d ON d.id = (SELECT MAX(id) FROM decisions WHERE rootlet_id = r.id)
-      WHERE r.case_id = ? ORDER BY r.level, r.side, r.rootlet_index`);
+    this.currentForCaseStmt = db.prepare<[string], CurrentRow>(HOT_QUERIES.currentDecisionsOfCase);
     this.rootletInfo = db.prepare<[number], { case_id: string; level: string; side: string; rootlet_index: number }>('SELECT case_id, level, side, rootlet_index FROM rootlets WHERE id = ?');
     this.auditIdOf = db.prepare<[string], { id: number }>("SELECT id FROM audit_log WHERE entity = 'decision' AND entity_id = ?");
   }

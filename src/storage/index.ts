@@ -13,3 +13,4 @@ export type { DecisionRecord, CurrentDecision, RecordDecisionInput } from './dec
 export { RawWriter, RAW_ENCODING_INT16_SCALED, type RawRange, type RawExtent, type RawWriterOptions } from './raw';
 export { verifyDatabase, type VerifyReport, type VerifyCheck } from './verify';
 export { canonicalJson, sha256Hex } from './canonical';
+export { HOT_QUERIES } from './hot-queries';

@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { SampleBlock, SampleGap } from '../domain';
 import type { SqliteDatabase } from './db';
 import { StorageError } from './errors';
+import { HOT_QUERIES } from './hot-queries';
 
 /**
  * Raw EMG chunk encoding 1 ("int16-scaled"): for each chunk and channel, scale = max|x| / 32767 uV per
@@ -230,14 +231,9 @@ export class RawRepository {
   constructor(private readonly db: SqliteDatabase) {
     this.insertChunk = db.prepare('INSERT INTO raw_chunks (session_id, start_sample, sample_count, channel_count, encoding, scales, data) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.insertGap = db.prepare('INSERT INTO raw_gaps (session_id, start_sample, length_samples, reason) VALUES (?, ?, ?, ?)');
-    // chunks never overlap, so the first chunk that can cover `from` is the last one starting at or before it
-    this.chunksInRange = db.prepare<[number, number, number], ChunkRow>(`SELECT start_sample, sample_count, channel_count, encoding, scales, data
-      FROM raw_chunks WHERE session_id = ?1
-        AND start_sample >= COALESCE((SELECT MAX(start_sample) FROM raw_chunks WHERE session_id = ?1 AND start_sample <= ?2), 0)
-        AND start_sample < ?3
-      ORDER BY start_sample`);
-    this.gapsInRange = db.prepare<[number, number, number], GapRow>(`SELECT start_sample, length_samples, reason FROM raw_gaps
-      WHERE session_id = ?1 AND start_sample < ?3 AND start_sample + length_samples > ?2 ORDER BY start_sample`);
+    this.chunksInRange = db.prepare<[{ session: number; from: number; to: number }], ChunkRow>(HOT_QUERIES.rawChunksInRange);
+    this.gapsInRange = db.prepare<[{ session: number; from: number; to: number }], GapRow>(`SELECT start_sample, length_samples, reason FROM raw_gaps
+      WHERE session_id = @session AND start_sample < @to AND start_sample + length_samples > @from ORDER BY start_sample`);
     this.extent = db.prepare<[number], { first: number | null; end: number | null; n: number; samples: number | null; bytes: number | null }>(`SELECT MIN(start_sample) AS first,
       MAX(start_sample + sample_count) AS "end", COUNT(*) AS n, SUM(sample_count) AS samples, SUM(LENGTH(data) + LENGTH(scales)) AS bytes
       FROM raw_chunks WHERE session_id = ?`);
@@ -275,7 +271,7 @@ export class RawRepository {
     if (n * s.channelCount > RawRepository.MAX_READ_VALUES) throw new StorageError('range-too-large', `range of ${n} samples x ${s.channelCount} channels is too large for one read`);
     const data = new Float32Array(n * s.channelCount).fill(NaN);
     const covered: [number, number][] = [];
-    for (const ch of this.chunksInRange.all(sessionId, fromSample, toSample)) {
+    for (const ch of this.chunksInRange.all({ session: sessionId, from: fromSample, to: toSample })) {
       const a = Math.max(fromSample, ch.start_sample);
       const b = Math.min(toSample, ch.start_sample + ch.sample_count);
       if (b <= a) continue;
@@ -297,7 +293,7 @@ export class RawRepository {
       }
       covered.push([a, b]);
     }
-    const recorded = this.gapsInRange.all(sessionId, fromSample, toSample).map((g) => ({
+    const recorded = this.gapsInRange.all({ session: sessionId, from: fromSample, to: toSample }).map((g) => ({
       startSample: Math.max(fromSample, g.start_sample),
       end: Math.min(toSample, g.start_sample + g.length_samples),
       reason: g.reason,
