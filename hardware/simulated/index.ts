@@ -1,0 +1,4 @@
+export * from './random';
+export * from './patient';
+export * from './emg';
+export * from './session';
