@@ -1,0 +1,551 @@
+import type { StimulusEpoch } from '../pipeline/epoch';
+import { epochLength } from '../pipeline/epoch';
+import type { ChannelState, WaveformPattern } from '../domain';
+import type { TrainGradingOptions } from './options';
+
+/**
+ * Per-channel measurements of one stimulus epoch. The grader judges a train on the rectified,
+ * smoothed envelope over the whole train, not pulse by pulse (shared domain notes, "Recording": at
+ * 50 Hz reflexes overlap the next stimulus). Our envelope is the mean rectified filtered EMG in bins of
+ * one inter-pulse interval, aligned on the pulses, with artifact-blanked samples left out: pulse-locked
+ * modulation then cancels and the envelope can be compared bin by bin with the pre-stimulus baseline.
+ */
+
+/** Samples to leave out of every measurement: blanked artifact windows, a guard after each, gaps, and the epoch's own non-finite samples. */
+export function exclusionMask(epoch: StimulusEpoch, guardMs: number): Uint8Array {
+  const n = epochLength(epoch);
+  const mask = new Uint8Array(n);
+  const guard = Math.max(0, Math.round((guardMs * epoch.sampleRateHz) / 1000));
+  let inRun = false;
+  let extendUntil = -1;
+  for (let i = 0; i < n; i++) {
+    const b = epoch.blanked[i] === 1;
+    if (b) {
+      mask[i] = 1;
+      inRun = true;
+    } else {
+      if (inRun) extendUntil = i + guard;
+      inRun = false;
+      if (i < extendUntil) mask[i] = 1;
+    }
+  }
+  for (const g of epoch.gaps) {
+    const a = Math.max(0, g.startSample - epoch.startSample);
+    const z = Math.min(n, g.startSample + g.lengthSamples - epoch.startSample);
+    for (let i = a; i < z; i++) mask[i] = 1;
+  }
+  return mask;
+}
+
+/** Epoch-relative sample indices of the pulses: rising edges of the blanking mask, else derived from the stimulation settings. */
+export function pulseOffsets(epoch: StimulusEpoch): number[] {
+  const out: number[] = [];
+  const onset = epoch.preSamples;
+  const end = epoch.preSamples + epoch.stimSamples;
+  for (let i = onset; i < end; i++) {
+    if (epoch.blanked[i] === 1 && (i === 0 || epoch.blanked[i - 1] !== 1)) out.push(i);
+  }
+  if (out.length > 0) return out;
+  const s = epoch.event.stimulation;
+  if (s.mode === 'single' || s.rateHz === null) return [onset];
+  const period = epoch.sampleRateHz / s.rateHz;
+  for (let k = 0; onset + k * period < end; k++) out.push(Math.round(onset + k * period));
+  return out;
+}
+
+/** The envelope bins of an epoch: sample ranges and which part of the epoch each belongs to. */
+export interface BinLayout {
+  readonly binMs: number;
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  /** Index of the first train bin (bins before it are pre-stimulus). */
+  readonly trainFirst: number;
+  /** Index of the first post-train bin. */
+  readonly postFirst: number;
+  /** Onset time of bin 0 relative to the first pulse, ms (negative). */
+  readonly firstBinOffsetMs: number;
+}
+
+export function binLayout(epoch: StimulusEpoch, opts: TrainGradingOptions): BinLayout {
+  const fs = epoch.sampleRateHz;
+  const s = epoch.event.stimulation;
+  let binMs = 20;
+  if (opts.binMs !== 'pulse') binMs = opts.binMs;
+  else if (s.mode === 'train' && s.rateHz !== null && 1000 / s.rateHz >= 10 && 1000 / s.rateHz <= 50) binMs = 1000 / s.rateHz;
+  const w = (binMs * fs) / 1000;
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const onset = epoch.preSamples;
+  const trainEnd = onset + epoch.stimSamples;
+  const n = epochLength(epoch);
+  const nPre = Math.floor(epoch.preSamples / w);
+  for (let k = -nPre; k < 0; k++) {
+    starts.push(Math.round(onset + k * w));
+    ends.push(Math.round(onset + (k + 1) * w));
+  }
+  const trainFirst = starts.length;
+  for (let k = 0; onset + k * w < trainEnd - 0.5; k++) {
+    starts.push(Math.round(onset + k * w));
+    ends.push(Math.min(trainEnd, Math.round(onset + (k + 1) * w)));
+  }
+  const postFirst = starts.length;
+  for (let k = 0; trainEnd + (k + 1) * w <= n + 0.5; k++) {
+    starts.push(Math.round(trainEnd + k * w));
+    ends.push(Math.min(n, Math.round(trainEnd + (k + 1) * w)));
+  }
+  return { binMs, starts: Int32Array.from(starts), ends: Int32Array.from(ends), trainFirst, postFirst, firstBinOffsetMs: -nPre * binMs };
+}
+
+/** Mean rectified value per bin over kept samples; NaN where fewer than 30 % of a bin's samples are kept. */
+export function envelopeBins(x: ArrayLike<number>, offset: number, layout: BinLayout, mask: Uint8Array): Float64Array {
+  const out = new Float64Array(layout.starts.length);
+  for (let b = 0; b < out.length; b++) {
+    const a = layout.starts[b]!;
+    const z = layout.ends[b]!;
+    let sum = 0;
+    let count = 0;
+    for (let i = a; i < z; i++) {
+      if (mask[i] === 1) continue;
+      const v = x[offset + i]!;
+      if (!Number.isFinite(v)) continue;
+      sum += Math.abs(v);
+      count++;
+    }
+    out[b] = count >= 0.3 * (z - a) && count > 0 ? sum / count : Number.NaN;
+  }
+  return out;
+}
+
+function finite(a: ArrayLike<number>, from = 0, to = a.length): number[] {
+  const out: number[] = [];
+  for (let i = from; i < to; i++) if (Number.isFinite(a[i]!)) out.push(a[i]!);
+  return out;
+}
+
+export function median(v: readonly number[]): number {
+  if (v.length === 0) return Number.NaN;
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function mean(v: readonly number[]): number {
+  if (v.length === 0) return Number.NaN;
+  let s = 0;
+  for (const x of v) s += x;
+  return s / v.length;
+}
+
+/** What the raw (unfiltered) signal says about the electrode: dead, mains hum only, saturated, or ok. */
+export interface RawCheck {
+  readonly totalRmsUv: number;
+  /** RMS left once a periodic 50 or 60 Hz component (with harmonics) is cancelled. */
+  readonly residualRmsUv: number;
+  readonly mainsRmsUv: number;
+  readonly mainsHz: 50 | 60;
+  /** Fraction of pre-stimulus samples stuck at the signal's extreme values. */
+  readonly railFraction: number;
+}
+
+/**
+ * Mains hum is periodic, so subtracting the signal delayed by one mains period cancels it with all its
+ * harmonics whatever its shape; what remains (divided by sqrt 2, as independent noise adds twice) is the
+ * non-mains signal. Robust to small drifts of the mains frequency, unlike a fixed sinusoid fit.
+ */
+export function checkRaw(raw: Float32Array, offset: number, n: number, mask: Uint8Array, sampleRateHz: number, preSamples: number): RawCheck {
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    if (mask[i] === 1) continue;
+    const v = raw[offset + i]!;
+    if (!Number.isFinite(v)) continue;
+    sum += v;
+    count++;
+  }
+  const dc = count > 0 ? sum / count : 0;
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    if (mask[i] === 1) continue;
+    const v = raw[offset + i]!;
+    if (Number.isFinite(v)) ss += (v - dc) ** 2;
+  }
+  const totalRmsUv = count > 0 ? Math.sqrt(ss / count) : 0;
+  let best = { res: Infinity, hz: 50 as 50 | 60 };
+  for (const hz of [50, 60] as const) {
+    const p = sampleRateHz / hz;
+    const p0 = Math.floor(p);
+    const frac = p - p0;
+    let dss = 0;
+    let dn = 0;
+    for (let i = p0 + 1; i < n; i++) {
+      if (mask[i] === 1 || mask[i - p0] === 1 || mask[i - p0 - 1] === 1) continue;
+      const delayed = (1 - frac) * raw[offset + i - p0]! + frac * raw[offset + i - p0 - 1]!;
+      const d = raw[offset + i]! - delayed;
+      if (!Number.isFinite(d)) continue;
+      dss += d * d;
+      dn++;
+    }
+    const res = dn > 0 ? Math.sqrt(dss / dn / 2) : 0;
+    if (res < best.res) best = { res, hz };
+  }
+  const residualRmsUv = Math.min(best.res, totalRmsUv);
+  // Resting signal pinned at the rails means a saturated amplifier or an electrode off the skin.
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < preSamples; i++) {
+    const v = raw[offset + i]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  let atRail = 0;
+  if (hi > lo) for (let i = 0; i < preSamples; i++) if (raw[offset + i] === lo || raw[offset + i] === hi) atRail++;
+  return {
+    totalRmsUv,
+    residualRmsUv,
+    mainsRmsUv: Math.sqrt(Math.max(0, totalRmsUv ** 2 - residualRmsUv ** 2)),
+    mainsHz: best.hz,
+    railFraction: preSamples > 0 ? atRail / preSamples : 0,
+  };
+}
+
+/** Channel state from its raw check and the other channels' (relative test: a quiet channel among live ones). */
+export function channelState(c: RawCheck, otherResidualsUv: readonly number[], opts: TrainGradingOptions): { state: ChannelState; note: string | null } {
+  const med = median(otherResidualsUv);
+  const relOk = Number.isNaN(med) || c.residualRmsUv < opts.deadRelativeToMedian * med;
+  if (c.residualRmsUv < opts.deadResidualUv && relOk) {
+    if (c.mainsRmsUv >= opts.mainsOnlyMinUv) {
+      return { state: 'mains-only', note: `mains hum only (${c.mainsHz} Hz, ${c.mainsRmsUv.toFixed(1)} uV RMS; ${c.residualRmsUv.toFixed(2)} uV otherwise): excluded` };
+    }
+    return { state: 'dead', note: `flat signal (${c.residualRmsUv.toFixed(2)} uV RMS): dead or disconnected, excluded` };
+  }
+  if (c.railFraction > 0.05) return { state: 'saturated', note: `baseline pinned at the signal rails (${(c.railFraction * 100).toFixed(0)} % of samples): excluded` };
+  return { state: 'ok', note: null };
+}
+
+/** Envelope measurements of one signal (a channel, or a channel with a crosstalk source removed). */
+export interface SignalFeatures {
+  readonly bins: Float64Array;
+  readonly baselineUv: number;
+  readonly baselineSigmaUv: number;
+  readonly thresholdUv: number;
+  readonly trainMedianUv: number;
+  readonly peakUv: number;
+  /** Mean envelope excess over baseline across the train, uV: the response strength. */
+  readonly strengthUv: number;
+  readonly fractionAbove: number;
+  readonly spanOk: boolean;
+  readonly lateEarlyRatio: number;
+  readonly afterDischarge: boolean;
+  readonly responding: boolean;
+  readonly sustained: boolean;
+  readonly pattern: WaveformPattern;
+  readonly notes: readonly string[];
+}
+
+/**
+ * Judges one signal's envelope against its own pre-stimulus baseline. Working definitions (shared
+ * domain notes, "Grading"), every number from TrainGradingOptions:
+ * - clearly above baseline: a bin above max(ratio x baseline, baseline + z x robust SD, baseline + minimum);
+ * - responding: at least `respondingMinBins` train bins above baseline;
+ * - sustained: responding, and either at least `sustainedFraction` of the train after its onset period
+ *   (200 ms, at most 30 % of a short train) above baseline; or activity in each third of that period
+ *   with at least `spanFraction` above (bursting responses such as clonus); or an after-discharge that
+ *   follows activity in the last third of the train (the response continues past the train's end).
+ * - pattern: see `classifyPattern`.
+ */
+export function analyseSignal(
+  x: ArrayLike<number>,
+  offset: number,
+  layout: BinLayout,
+  mask: Uint8Array,
+  pulses: readonly number[],
+  trainMs: number,
+  opts: TrainGradingOptions,
+): SignalFeatures {
+  const notes: string[] = [];
+  const bins = envelopeBins(x, offset, layout, mask);
+  let pre = finite(bins, 0, layout.trainFirst);
+  if (pre.length < 3) {
+    notes.push('pre-stimulus baseline shorter than 3 bins: baseline taken from the quietest bins');
+    const all = finite(bins).sort((a, b) => a - b);
+    pre = all.slice(0, Math.max(1, Math.floor(all.length / 5)));
+  }
+  const baselineUv = median(pre);
+  const sigma = 1.4826 * median(pre.map((v) => Math.abs(v - baselineUv)));
+  const thresholdUv = Math.max(baselineUv * opts.aboveBaselineRatio, baselineUv + opts.aboveBaselineZ * sigma, baselineUv + opts.minExcessUv);
+  const train = finite(bins, layout.trainFirst, layout.postFirst);
+  const nTrain = layout.postFirst - layout.trainFirst;
+  const skipMs = Math.min(opts.onsetSkipMs, opts.onsetSkipMaxFraction * trainMs);
+  const skip = Math.min(nTrain - 1, Math.round(skipMs / layout.binMs));
+  const judged: number[] = [];
+  for (let b = layout.trainFirst + Math.max(0, skip); b < layout.postFirst; b++) judged.push(bins[b]!);
+  const judgedFinite = judged.filter((v) => Number.isFinite(v));
+  const above = (v: number): boolean => v > thresholdUv;
+  const fractionAbove = judgedFinite.length > 0 ? judgedFinite.filter(above).length / judgedFinite.length : 0;
+  const thirds = [0, 1, 2].map((t) => judged.slice(Math.floor((t * judged.length) / 3), Math.floor(((t + 1) * judged.length) / 3)));
+  const spanOk = judged.length >= 3 && thirds.every((part) => part.some((v) => Number.isFinite(v) && above(v))) && fractionAbove >= opts.spanFraction;
+  const trainAbove = train.filter(above).length;
+  const responding = trainAbove >= opts.respondingMinBins;
+
+  // After-discharge: activity past the reflex to the last pulse.
+  const adFrom = layout.postFirst + Math.ceil(opts.afterDischargeDelayMs / layout.binMs);
+  const adTo = Math.min(layout.starts.length, adFrom + Math.round(opts.afterDischargeWindowMs / layout.binMs));
+  let adAboveMs = 0;
+  for (let b = adFrom; b < adTo; b++) if (Number.isFinite(bins[b]!) && above(bins[b]!)) adAboveMs += layout.binMs;
+  const postAvailableMs = (layout.starts.length - layout.postFirst) * layout.binMs;
+  if (postAvailableMs < opts.afterDischargeDelayMs + opts.afterDischargeMinMs) notes.push(`post-train window ${postAvailableMs.toFixed(0)} ms: too short to judge after-discharge`);
+  const lastThirdActive = thirds[2]!.some((v) => Number.isFinite(v) && above(v));
+  const afterDischarge = responding && lastThirdActive && adAboveMs >= opts.afterDischargeMinMs;
+
+  const sustained = responding && (fractionAbove >= opts.sustainedFraction || spanOk || afterDischarge);
+  if (responding) {
+    if (fractionAbove >= opts.sustainedFraction) notes.push(`sustained: ${(fractionAbove * 100).toFixed(0)} % of the train after ${skipMs.toFixed(0)} ms above baseline`);
+    else if (spanOk) notes.push(`sustained: bursts in every third of the train (${(fractionAbove * 100).toFixed(0)} % above baseline)`);
+    else if (afterDischarge) notes.push(`sustained: after-discharge for ${adAboveMs.toFixed(0)} ms past the train`);
+    else notes.push(`not sustained: ${(fractionAbove * 100).toFixed(0)} % of the train after ${skipMs.toFixed(0)} ms above baseline`);
+  }
+
+  const excess = (from: number, to: number): number[] => {
+    const out: number[] = [];
+    for (let b = from; b < to; b++) if (Number.isFinite(bins[b]!)) out.push(Math.max(0, bins[b]! - baselineUv));
+    return out;
+  };
+  const trainExcess = excess(layout.trainFirst, layout.postFirst);
+  const third = Math.max(1, Math.floor(nTrain / 3));
+  const early = mean(excess(layout.trainFirst, layout.trainFirst + third));
+  const late = mean(excess(layout.postFirst - third, layout.postFirst));
+  const eps = Math.max(1e-6, 0.05 * thresholdUv);
+  const lateEarlyRatio = (late + eps) / (early + eps);
+  const pattern = responding
+    ? classifyPattern({
+        x, offset, mask, pulses, layout, opts, bins, baselineUv, lateEarlyRatio, afterDischarge,
+        judgedFrom: layout.trainFirst + Math.max(0, skip), notes,
+      })
+    : 'none';
+  return {
+    bins,
+    baselineUv,
+    baselineSigmaUv: sigma,
+    thresholdUv,
+    trainMedianUv: median(train),
+    peakUv: train.length ? Math.max(...train) : Number.NaN,
+    strengthUv: trainExcess.length ? mean(trainExcess) : 0,
+    fractionAbove,
+    spanOk,
+    lateEarlyRatio,
+    afterDischarge,
+    responding,
+    sustained,
+    pattern,
+    notes,
+  };
+}
+
+interface PatternInput {
+  readonly x: ArrayLike<number>;
+  readonly offset: number;
+  readonly mask: Uint8Array;
+  readonly pulses: readonly number[];
+  readonly layout: BinLayout;
+  readonly opts: TrainGradingOptions;
+  readonly bins: Float64Array;
+  readonly baselineUv: number;
+  readonly lateEarlyRatio: number;
+  readonly afterDischarge: boolean;
+  readonly judgedFrom: number;
+  readonly notes: string[];
+}
+
+/**
+ * Waveform pattern of a responding channel (Fasano lineage; shared domain notes, "Grading"). Checked in
+ * this order, first match wins:
+ * 1. clonic: the envelope excess over the judged train has at least `clonicMinPowerFraction` of its
+ *    1.5-20 Hz modulation power in the clonic band (3-8 Hz), with modulation depth >= `clonicMinDepth`,
+ *    and the judged train spans at least two cycles of the peak frequency;
+ * 2. multiphasic: the pulse-locked average response is coherent (its RMS at least 30 % of the
+ *    train's) and has >= `multiphasicMinPhases` phases (significant extrema of alternating sign);
+ * 3. sustained: an after-discharge (the response continues past the train's end);
+ * 4. incremental: late-train / early-train envelope ratio (last vs first third) > `incrementalRatio`;
+ * 5. irregular: detrended coefficient of variation of the envelope excess > `irregularCv`;
+ * 6. decremental: ratio < `decrementalRatio`; squared-decremental when the first half holds a plateau
+ *    (second-quarter / first-quarter ratio >= 0.85) before the decline;
+ * 7. squared: otherwise (a steady, flat-topped response).
+ */
+export function classifyPattern(p: PatternInput): WaveformPattern {
+  const { bins, layout, opts, baselineUv } = p;
+  const e: number[] = [];
+  for (let b = p.judgedFrom; b < layout.postFirst; b++) e.push(Number.isFinite(bins[b]!) ? Math.max(0, bins[b]! - baselineUv) : Number.NaN);
+  const valid = e.filter((v) => Number.isFinite(v));
+  const m = mean(valid);
+  // Linear detrend for the spectrum and the irregularity measure.
+  const n = e.length;
+  let sx = 0, sy = 0, sxx = 0, sxy = 0, cnt = 0;
+  for (let i = 0; i < n; i++) {
+    const v = e[i]!;
+    if (!Number.isFinite(v)) continue;
+    sx += i; sy += v; sxx += i * i; sxy += i * v; cnt++;
+  }
+  const slope = cnt > 1 ? (cnt * sxy - sx * sy) / Math.max(1e-12, cnt * sxx - sx * sx) : 0;
+  const icpt = cnt > 0 ? (sy - slope * sx) / cnt : 0;
+  const resid = e.map((v, i) => (Number.isFinite(v) ? v - (icpt + slope * i) : 0));
+  let rss = 0;
+  for (const r of resid) rss += r * r;
+  const residSd = Math.sqrt(rss / Math.max(1, cnt));
+  let varRaw = 0;
+  for (const v of valid) varRaw += (v - m) ** 2;
+  const depth = m > 0 ? Math.sqrt(varRaw / Math.max(1, valid.length)) / m : 0;
+
+  // 1. clonic
+  const fsBins = 1000 / layout.binMs;
+  const fMax = Math.min(20, fsBins / 2);
+  let total = 0;
+  let band = 0;
+  let peakF = 0;
+  let peakP = -1;
+  for (let f = 1.5; f <= fMax + 1e-9; f += 0.25) {
+    let re = 0, im = 0;
+    for (let i = 0; i < n; i++) {
+      const ph = (2 * Math.PI * f * i) / fsBins;
+      re += resid[i]! * Math.cos(ph);
+      im -= resid[i]! * Math.sin(ph);
+    }
+    const pw = re * re + im * im;
+    total += pw;
+    if (f >= opts.clonicBandHz[0] && f <= opts.clonicBandHz[1]) {
+      band += pw;
+      if (pw > peakP) { peakP = pw; peakF = f; }
+    }
+  }
+  const judgedS = n / fsBins;
+  const bandFraction = total > 0 ? band / total : 0;
+  if (m > 0 && bandFraction >= opts.clonicMinPowerFraction && depth >= opts.clonicMinDepth && peakF * judgedS >= 2) {
+    p.notes.push(`clonic: envelope peak at ${peakF.toFixed(2)} Hz holds ${(bandFraction * 100).toFixed(0)} % of modulation power, depth ${depth.toFixed(2)}`);
+    return 'clonic';
+  }
+
+  // 2. multiphasic: pulse-locked average over the train
+  const phases = pulseLockedPhases(p);
+  if (phases !== null && phases >= opts.multiphasicMinPhases) {
+    p.notes.push(`multiphasic: ${phases} phases in the pulse-locked average response`);
+    return 'multiphasic';
+  }
+  // 3. after-discharge
+  if (p.afterDischarge) {
+    p.notes.push('sustained pattern: activity continues after the train');
+    return 'sustained';
+  }
+  // 4. incremental
+  if (p.lateEarlyRatio > opts.incrementalRatio) {
+    p.notes.push(`incremental: late/early envelope ratio ${p.lateEarlyRatio.toFixed(2)}`);
+    return 'incremental';
+  }
+  // 5. irregular
+  const cv = m > 0 ? residSd / m : 0;
+  if (cv > opts.irregularCv) {
+    p.notes.push(`irregular: detrended envelope variation ${cv.toFixed(2)}`);
+    return 'irregular';
+  }
+  // 6. decremental family
+  if (p.lateEarlyRatio < opts.decrementalRatio) {
+    const trainN = layout.postFirst - layout.trainFirst;
+    const q = Math.max(1, Math.floor(trainN / 4));
+    const ex = (a: number, z: number): number => {
+      const v: number[] = [];
+      for (let b = a; b < z; b++) if (Number.isFinite(bins[b]!)) v.push(Math.max(0, bins[b]! - baselineUv));
+      return mean(v);
+    };
+    const q1 = ex(layout.trainFirst, layout.trainFirst + q);
+    const q2 = ex(layout.trainFirst + q, layout.trainFirst + 2 * q);
+    if (q1 > 0 && q2 / q1 >= 0.85) {
+      p.notes.push(`squared-decremental: plateau then decline (late/early ${p.lateEarlyRatio.toFixed(2)})`);
+      return 'squared-decremental';
+    }
+    p.notes.push(`decremental: late/early envelope ratio ${p.lateEarlyRatio.toFixed(2)}`);
+    return 'decremental';
+  }
+  p.notes.push(`squared: steady response (late/early ${p.lateEarlyRatio.toFixed(2)})`);
+  return 'squared';
+}
+
+/** Number of phases of the pulse-locked average, or null when the response is not time-locked to the pulses. */
+function pulseLockedPhases(p: PatternInput): number | null {
+  const ps = p.pulses;
+  if (ps.length < 4) return null;
+  const period = ps[1]! - ps[0]!;
+  if (period < 8) return null;
+  const sum = new Float64Array(period);
+  const cnt = new Uint32Array(period);
+  let ss = 0;
+  let sn = 0;
+  for (let k = 0; k + 1 < ps.length; k++) {
+    for (let j = 0; j < period; j++) {
+      const i = ps[k]! + j;
+      if (p.mask[i] === 1) continue;
+      const v = p.x[p.offset + i]!;
+      if (!Number.isFinite(v)) continue;
+      sum[j]! += v;
+      cnt[j]! += 1;
+      ss += v * v;
+      sn++;
+    }
+  }
+  const avg = new Float64Array(period);
+  let peak = 0;
+  let as = 0;
+  let an = 0;
+  for (let j = 0; j < period; j++) {
+    if (cnt[j]! === 0) continue;
+    avg[j] = sum[j]! / cnt[j]!;
+    peak = Math.max(peak, Math.abs(avg[j]!));
+    as += avg[j]! ** 2;
+    an++;
+  }
+  if (sn === 0 || an === 0 || Math.sqrt(as / an) < 0.3 * Math.sqrt(ss / sn)) return null;
+  let phases = 0;
+  let lastSign = 0;
+  for (let j = 0; j < period; j++) {
+    if (cnt[j]! === 0) continue;
+    const v = avg[j]!;
+    if (Math.abs(v) < 0.3 * peak) continue;
+    const sgn = Math.sign(v);
+    if (sgn !== lastSign) {
+      phases++;
+      lastSign = sgn;
+    }
+  }
+  return phases;
+}
+
+/** Pearson correlation of two channels over kept samples in [from, to). */
+export function correlation(x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, from: number, to: number, mask: Uint8Array): number {
+  let sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, n = 0;
+  for (let i = from; i < to; i++) {
+    if (mask[i] === 1) continue;
+    const a = x[xo + i]!;
+    const b = y[yo + i]!;
+    if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
+    sx += a; sy += b; sxx += a * a; syy += b * b; sxy += a * b; n++;
+  }
+  if (n < 3) return 0;
+  const cov = sxy - (sx * sy) / n;
+  const vx = sxx - (sx * sx) / n;
+  const vy = syy - (sy * sy) / n;
+  return vx > 0 && vy > 0 ? cov / Math.sqrt(vx * vy) : 0;
+}
+
+/** x - k*y with k the least-squares gain over kept samples in [from, to): the channel with a zero-lag copy of another removed. */
+export function removeCopy(x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, n: number, from: number, to: number, mask: Uint8Array): { residual: Float64Array; gain: number } {
+  let xy = 0, yy = 0;
+  for (let i = from; i < to; i++) {
+    if (mask[i] === 1) continue;
+    const a = x[xo + i]!;
+    const b = y[yo + i]!;
+    if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
+    xy += a * b;
+    yy += b * b;
+  }
+  const gain = yy > 0 ? xy / yy : 0;
+  const residual = new Float64Array(n);
+  for (let i = 0; i < n; i++) residual[i] = x[xo + i]! - gain * y[yo + i]!;
+  return { residual, gain };
+}
