@@ -1,6 +1,8 @@
 import type { CommandRegistrar } from './main';
+import { registerCase } from './case';
+import { registerVerify } from './verify';
 
 /**
  * Every command group of the CLI. Each lives in its own file and is listed here once.
  */
-export const ALL_COMMANDS: CommandRegistrar[] = [];
+export const ALL_COMMANDS: CommandRegistrar[] = [registerCase, registerVerify];
