@@ -235,6 +235,19 @@ export class DeviceStreamDecoder {
     this.lastFramesLost = this.frames.counters().framesLost;
   }
 
+  /**
+   * Forgets the expected sample index, so the next block raises neither `gap` nor `index-restart`:
+   * for a caller that accounts for the interval itself (a reconnection records it as 'disconnected').
+   * Samples it forgave are not counted in `samplesLost`; the caller adds them with `addSamplesLost`.
+   */
+  forgetSampleTracking(): void {
+    this.nextSample = null;
+  }
+
+  addSamplesLost(n: number): void {
+    this.samplesLost += n;
+  }
+
   private handle(f: RawFrame): void {
     const lost = this.frames.counters().framesLost;
     if (lost !== this.lastFramesLost) {
