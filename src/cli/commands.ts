@@ -1,8 +1,9 @@
 import type { CommandRegistrar } from './main';
 import { registerCase } from './case';
 import { registerVerify } from './verify';
+import { registerSimulate } from './simulate';
 
 /**
  * Every command group of the CLI. Each lives in its own file and is listed here once.
  */
-export const ALL_COMMANDS: CommandRegistrar[] = [registerCase, registerVerify];
+export const ALL_COMMANDS: CommandRegistrar[] = [registerCase, registerVerify, registerSimulate];
