@@ -233,9 +233,6 @@ export function parseEdfHeader(bytes: Uint8Array): EdfHeader {
       reserved: f(9).trim(),
     });
   }
-  if (variant !== 'EDF' && !signals.some(isAnnotationSignal)) {
-    throw new EdfFormatError(`EDF header: 'reserved' says ${variant} but no signal is labelled '${ANNOTATION_LABEL}'`);
-  }
   return {
     variant,
     patientId: patientId.trimEnd(),

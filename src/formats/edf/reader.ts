@@ -11,6 +11,7 @@ import {
 import { montageForLabels, readMontageFile, type MontageFile } from '../montage-file';
 import { parseStimAnnotation } from '../stim-annotation';
 import {
+  ANNOTATION_LABEL,
   EdfFormatError,
   headerLengthFromFixedPart,
   isAnnotationSignal,
@@ -153,6 +154,10 @@ function openFromSource(source: ByteSource, options: OpenEdfOptions): EdfSession
   if (header.variant === 'EDF' && annotationSignals.length === 0) {
     warnings.push('plain EDF file (not EDF+): no annotations, so no stimulation events');
   }
+  if (header.variant !== 'EDF' && annotationSignals.length === 0) {
+    // Not conformant EDF+ (some converters write it); the samples are still usable.
+    warnings.push(`'reserved' says ${header.variant} but no signal is labelled '${ANNOTATION_LABEL}': no annotations, so no stimulation events`);
+  }
 
   const montageFile = typeof options.montageFile === 'string' ? readMontageFile(options.montageFile) : (options.montageFile ?? null);
   const labels = header.signals.map((s) => s.label);
@@ -168,7 +173,9 @@ function openFromSource(source: ByteSource, options: OpenEdfOptions): EdfSession
     const list = emgSignals.map((s, k) => `'${s.label}' ${formatRate(rates[k]!)} Hz`).join(', ');
     throw new EdfFormatError(`EMG signals have different sample rates (${list}); all EMG channels of a session must share one rate`);
   }
-  const sampleRateHz = spr / header.recordDurationS;
+  // Header durations like 0.0005 are decimal text: snap a rate within 1 ppm of an integer to it.
+  const rawRate = spr / header.recordDurationS;
+  const sampleRateHz = Math.abs(rawRate - Math.round(rawRate)) <= rawRate * 1e-6 ? Math.round(rawRate) : rawRate;
 
   // Scaling to uV: physical = (digital - digMin) * (physMax - physMin) / (digMax - digMin) + physMin.
   const gains = new Float64Array(emgSignals.length);
