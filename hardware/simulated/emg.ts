@@ -121,7 +121,7 @@ function patternGain(pattern: WaveformPattern, t: number, d: number, clonicHz: n
   const f = d > 0 ? Math.min(1, t / d) : 0;
   const jitter = 1 + 0.08 * rng.normal();
   switch (pattern) {
-    case 'decremental': return (1 - 0.65 * f) * jitter;
+    case 'decremental': return (1 - 0.6 * f) * jitter;
     case 'squared': return jitter;
     case 'squared-decremental': return (f < 0.4 ? 1 : 1 - 0.4 * ((f - 0.4) / 0.6)) * jitter;
     case 'incremental': return (0.35 + 0.65 * f) * jitter;
@@ -375,7 +375,7 @@ export class EmgSynthesizer {
 
   /**
    * Compound muscle action potential shape (peak |value| 1): alternating Gaussian lobes. Reflexes have
-   * 2-3 lobes over about 6-12 ms, multiphasic responses 5-7 lobes over up to about 18 ms, direct M
+   * 3-4 lobes over about 8-14 ms, multiphasic responses 5-7 lobes over up to about 18 ms, direct M
    * responses 2 broad lobes. Fixed per rootlet and channel so repeated pulses look alike.
    */
   private responseTemplate(key: string, kind: 'reflex' | 'multiphasic' | 'direct'): Float32Array {
@@ -383,8 +383,8 @@ export class EmgSynthesizer {
     if (tpl) return tpl;
     const rng = new SeededRandom(this.patient.seed, `emg/template/${key}`);
     const fs = this.sampleRateHz;
-    const lobes = kind === 'multiphasic' ? rng.int(5, 7) : kind === 'direct' ? 2 : rng.int(2, 3);
-    const widthMs = kind === 'multiphasic' ? rng.uniform(1.1, 1.5) : kind === 'direct' ? rng.uniform(1.6, 2.2) : rng.uniform(1.2, 2.0);
+    const lobes = kind === 'multiphasic' ? rng.int(5, 7) : kind === 'direct' ? 2 : rng.int(3, 4);
+    const widthMs = kind === 'multiphasic' ? rng.uniform(1.1, 1.5) : kind === 'direct' ? rng.uniform(1.6, 2.2) : rng.uniform(1.8, 2.6);
     const sigma = (widthMs / 2.5) * fs / 1000;
     const centres: number[] = [];
     const heights: number[] = [];
