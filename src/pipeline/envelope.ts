@@ -1,0 +1,75 @@
+import { notConfigured, requireChannelCount, requireNumber, requireSampleRateHz, type Stage, type StageShape } from './stage';
+
+export interface EnvelopeSpec {
+  readonly sampleRateHz: number;
+  readonly channelCount: number;
+  /** Time constant of EACH of the two cascaded smoothing poles, ms. */
+  readonly timeConstantMs: number;
+}
+
+/**
+ * Rectified, smoothed EMG envelope (the quantity trains are judged on, domain notes "Recording":
+ * at 50 Hz responses overlap the next pulse, so a train is judged on the envelope, not pulse by pulse).
+ *
+ * Full-wave rectification followed by two cascaded one-pole exponential smoothers with the same time
+ * constant tau (a critically damped second-order low-pass). Its impulse response t/tau^2 * e^(-t/tau)
+ * is never negative, so the envelope is never negative and never overshoots a step; the -3 dB
+ * frequency is 0.644 / (2 pi tau): about 10 Hz for the default tau = 10 ms, which keeps clonic bursts
+ * (3-8 Hz) while attenuating the 50 Hz pulse ripple about 11-fold. A step reaches 90 % after 3.9 tau.
+ */
+export class EnvelopeStage implements Stage<EnvelopeSpec> {
+  readonly name = 'envelope';
+  readonly delaySamples = 0;
+  private shape: StageShape | null = null;
+  private alpha = 0;
+  private s1: Float64Array = new Float64Array(0);
+  private s2: Float64Array = new Float64Array(0);
+  private tauMs = 0;
+
+  configure(spec: EnvelopeSpec): StageShape {
+    const sampleRateHz = requireSampleRateHz(spec.sampleRateHz, this.name);
+    const channelCount = requireChannelCount(spec.channelCount, this.name);
+    this.tauMs = requireNumber(spec.timeConstantMs, 'envelope time constant (ms)', 0.5, 1000);
+    // Exact discretisation of a one-pole with time constant tau: y += (1 - e^(-T/tau)) (x - y).
+    this.alpha = 1 - Math.exp(-1000 / (this.tauMs * sampleRateHz));
+    this.s1 = new Float64Array(channelCount);
+    this.s2 = new Float64Array(channelCount);
+    this.shape = { sampleRateHz, channelCount, unit: 'uV' };
+    return this.shape;
+  }
+
+  get outputShape(): StageShape {
+    return this.shape ?? notConfigured(this.name);
+  }
+
+  get timeConstantMs(): number {
+    return this.tauMs;
+  }
+
+  process(input: Float32Array, output: Float32Array, frames: number): void {
+    const { channelCount } = this.outputShape;
+    const a = this.alpha;
+    for (let c = 0; c < channelCount; c++) {
+      let y1 = this.s1[c]!;
+      let y2 = this.s2[c]!;
+      const base = c * frames;
+      for (let i = 0; i < frames; i++) {
+        const x = input[base + i]!;
+        y1 += a * ((x < 0 ? -x : x) - y1);
+        y2 += a * (y1 - y2);
+        output[base + i] = y2;
+      }
+      this.s1[c] = y1;
+      this.s2[c] = y2;
+    }
+  }
+
+  reset(): void {
+    this.s1.fill(0);
+    this.s2.fill(0);
+  }
+
+  dispose(): void {
+    this.shape = null;
+  }
+}

@@ -1,0 +1,154 @@
+import { DomainError } from '../domain';
+
+/**
+ * A planar multichannel ring of the most recent samples, addressed by the session's running sample
+ * index. Writing is a copy per channel (no per-sample work); samples older than `capacity` are
+ * overwritten. Missing samples (gaps) are filled by holding each channel's last value, so a filter
+ * run over them sees no step; the gap itself is recorded by the caller and travels with the epoch.
+ */
+export class SampleRing {
+  readonly channelCount: number;
+  private cap: number;
+  private data: Float32Array;
+  /** Index one past the newest sample written; -1 before the first write. */
+  private end = -1;
+  /** Oldest index ever written (the stream's first sample). */
+  private first = -1;
+
+  constructor(channelCount: number, capacitySamples: number) {
+    this.channelCount = channelCount;
+    this.cap = Math.max(1, Math.ceil(capacitySamples));
+    this.data = new Float32Array(this.cap * channelCount);
+  }
+
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /** One past the newest sample, or -1 before any sample. */
+  get endSample(): number {
+    return this.end;
+  }
+
+  /** Oldest sample still held, or -1 before any sample. */
+  get oldestSample(): number {
+    return this.end < 0 ? -1 : Math.max(this.first, this.end - this.cap);
+  }
+
+  /** Grows the ring to hold at least `capacitySamples`, keeping its content (rare: a train longer than planned). */
+  ensureCapacity(capacitySamples: number): void {
+    if (capacitySamples <= this.cap) return;
+    const newCap = Math.ceil(Math.max(capacitySamples, this.cap * 1.5));
+    const next = new Float32Array(newCap * this.channelCount);
+    if (this.end >= 0) {
+      const from = this.oldestSample;
+      for (let s = from; s < this.end; s++) {
+        const oldPos = s % this.cap;
+        const newPos = s % newCap;
+        for (let c = 0; c < this.channelCount; c++) next[c * newCap + newPos] = this.data[c * this.cap + oldPos]!;
+      }
+    }
+    this.cap = newCap;
+    this.data = next;
+  }
+
+  /**
+   * Appends `frames` samples per channel starting at `startSample`, taken from the planar `src`
+   * (channel c at `c * srcStride + srcOffset`), multiplied by `scale`. A start beyond the current end
+   * fills the hole by holding the last values. Going back in time is refused.
+   */
+  write(src: Float32Array, srcStride: number, srcOffset: number, frames: number, startSample: number, scale = 1): void {
+    if (this.end >= 0 && startSample < this.end) {
+      throw new DomainError('invalid-block', `block starts at sample ${startSample}, before the end of data already received (${this.end})`);
+    }
+    if (this.end < 0) {
+      this.first = startSample;
+      this.end = startSample;
+    }
+    if (startSample > this.end) this.holdTo(startSample);
+    const cap = this.cap;
+    let written = 0;
+    // Skip what would be overwritten anyway in the same call.
+    if (frames > cap) {
+      written = frames - cap;
+      this.end += written;
+    }
+    while (written < frames) {
+      const pos = this.end % cap;
+      const n = Math.min(frames - written, cap - pos);
+      for (let c = 0; c < this.channelCount; c++) {
+        const s0 = c * srcStride + srcOffset + written;
+        const d0 = c * cap + pos;
+        if (scale === 1) this.data.set(src.subarray(s0, s0 + n), d0);
+        else for (let i = 0; i < n; i++) this.data[d0 + i] = src[s0 + i]! * scale;
+      }
+      written += n;
+      this.end += n;
+    }
+  }
+
+  /** Advances the end to `sampleIndex`, holding each channel's last value (used for gaps). */
+  holdTo(sampleIndex: number): void {
+    if (this.end < 0) {
+      this.first = sampleIndex;
+      this.end = sampleIndex;
+      return;
+    }
+    if (sampleIndex <= this.end) return;
+    const cap = this.cap;
+    const lastPos = (this.end - 1 + cap) % cap;
+    const from = Math.max(this.end, sampleIndex - cap);
+    for (let c = 0; c < this.channelCount; c++) {
+      const v = this.first < this.end ? this.data[c * cap + lastPos]! : 0;
+      let s = from;
+      while (s < sampleIndex) {
+        const pos = s % cap;
+        const n = Math.min(sampleIndex - s, cap - pos);
+        this.data.fill(v, c * cap + pos, c * cap + pos + n);
+        s += n;
+      }
+    }
+    this.end = sampleIndex;
+  }
+
+  /**
+   * Copies samples `[fromSample, fromSample + frames)` into the planar `dst` (channel c at
+   * `c * dstStride + dstOffset`). Samples outside what the ring holds take the nearest held value;
+   * returns how many leading samples were unavailable (before the oldest held sample).
+   */
+  read(dst: Float32Array, dstStride: number, dstOffset: number, fromSample: number, frames: number): number {
+    if (this.end < 0) {
+      for (let c = 0; c < this.channelCount; c++) dst.fill(0, c * dstStride + dstOffset, c * dstStride + dstOffset + frames);
+      return frames;
+    }
+    const cap = this.cap;
+    const oldest = this.oldestSample;
+    const lead = Math.min(frames, Math.max(0, oldest - fromSample));
+    const availEnd = Math.min(fromSample + frames, this.end);
+    for (let c = 0; c < this.channelCount; c++) {
+      const base = c * dstStride + dstOffset;
+      const ring = c * cap;
+      let s = fromSample + lead;
+      while (s < availEnd) {
+        const pos = s % cap;
+        const n = Math.min(availEnd - s, cap - pos);
+        dst.set(this.data.subarray(ring + pos, ring + pos + n), base + (s - fromSample));
+        s += n;
+      }
+      const firstVal = this.data[ring + (oldest % cap)]!;
+      if (lead > 0) dst.fill(firstVal, base, base + lead);
+      const tail = fromSample + frames - Math.max(availEnd, fromSample + lead);
+      if (tail > 0) {
+        const lastVal = this.data[ring + ((this.end - 1) % cap)]!;
+        dst.fill(lastVal, base + frames - tail, base + frames);
+      }
+    }
+    return lead;
+  }
+
+  reset(): void {
+    this.end = -1;
+    this.first = -1;
+    this.data.fill(0);
+  }
+}
