@@ -23,6 +23,8 @@ export type ShortcutAction =
   | 'screen-map'
   | 'screen-audit'
   | 'screen-setup'
+  | 'screen-device'
+  | 'evidence'
   | 'help'
   | 'escape';
 
@@ -51,6 +53,8 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['2'], action: 'screen-map', label: 'Rootlet map' },
   { keys: ['3'], action: 'screen-audit', label: 'Audit log' },
   { keys: ['4'], action: 'screen-setup', label: 'Case setup' },
+  { keys: ['5'], action: 'screen-device', label: 'Device' },
+  { keys: ['e'], action: 'evidence', label: 'Evidence table of the last train' },
   { keys: ['?', 'F1'], action: 'help', label: 'Show / hide this help' },
   { keys: ['Escape'], action: 'escape', label: 'Close dialog / cancel' },
 ];

@@ -21,6 +21,8 @@ export interface StimulusMarker extends TraceMarker {
 export interface MinMaxFrame {
   readonly startSample: number;
   readonly samplesPerPoint: number;
+  /** When present and different from the buffer's rate, the buffer restarts at the new rate. */
+  readonly sampleRateHz?: number;
   readonly channels: readonly { readonly channel: number; readonly minUv: ArrayLike<number>; readonly maxUv: ArrayLike<number> }[];
 }
 
@@ -28,13 +30,16 @@ const MAX_MARKERS = 512;
 
 export class TraceBuffer {
   readonly channelCount: number;
-  readonly capacityPoints: number;
-  readonly windowSamples: number;
-  readonly sampleRateHz: number;
+  /** Points held per channel: the window at the current resolution, capped by `maxPoints`. */
+  capacityPoints: number;
+  private readonly maxPoints: number;
+  windowSamples: number;
+  sampleRateHz: number;
+  private readonly windowS: number;
   /** Source samples per stored point; fixed by the first frame (a change restarts the buffer). */
   samplesPerPoint = 0;
-  private readonly mins: Float32Array[];
-  private readonly maxs: Float32Array[];
+  private mins: Float32Array[];
+  private maxs: Float32Array[];
   /** Point index one past the newest point held. */
   private endPoint = 0;
   private filled = 0;
@@ -46,14 +51,16 @@ export class TraceBuffer {
   /** performance.now() when the newest frame arrived; for sample-to-screen latency figures. */
   lastArrivalMs = 0;
 
-  constructor(channelCount: number, sampleRateHz: number, windowS: number, maxPoints = 8192) {
+  constructor(channelCount: number, sampleRateHz: number, windowS: number, maxPoints = 200_000) {
     if (!Number.isInteger(channelCount) || channelCount < 1) throw new Error(`channelCount must be >= 1, got ${channelCount}`);
     if (!(sampleRateHz > 0)) throw new Error(`sampleRateHz must be positive, got ${sampleRateHz}`);
     if (!(windowS > 0)) throw new Error(`windowS must be positive, got ${windowS}`);
     this.channelCount = channelCount;
     this.sampleRateHz = sampleRateHz;
+    this.windowS = windowS;
     this.windowSamples = Math.max(1, Math.round(sampleRateHz * windowS));
-    this.capacityPoints = Math.max(1, maxPoints);
+    this.maxPoints = Math.max(1, maxPoints);
+    this.capacityPoints = Math.min(this.maxPoints, this.windowSamples);
     this.mins = Array.from({ length: channelCount }, () => new Float32Array(this.capacityPoints));
     this.maxs = Array.from({ length: channelCount }, () => new Float32Array(this.capacityPoints));
     this.seen = new Uint8Array(channelCount);
@@ -77,6 +84,11 @@ export class TraceBuffer {
     const spp = frame.samplesPerPoint;
     const n = frame.channels[0]?.minUv.length ?? 0;
     if (n === 0 || !(spp >= 1)) return;
+    if (frame.sampleRateHz !== undefined && frame.sampleRateHz !== this.sampleRateHz && frame.sampleRateHz > 0) {
+      this.sampleRateHz = frame.sampleRateHz;
+      this.windowSamples = Math.max(1, Math.round(frame.sampleRateHz * this.windowS));
+      this.samplesPerPoint = 0;
+    }
     if (spp !== this.samplesPerPoint) this.restart(spp);
     const startPoint = Math.floor(frame.startSample / spp);
     if (this.filled > 0 && startPoint + n <= this.endPoint) return;
@@ -201,6 +213,12 @@ export class TraceBuffer {
 
   private restart(spp: number): void {
     this.samplesPerPoint = spp;
+    const cap = Math.max(1, Math.min(this.maxPoints, Math.ceil(this.windowSamples / spp)));
+    if (cap !== this.capacityPoints) {
+      this.capacityPoints = cap;
+      this.mins = Array.from({ length: this.channelCount }, () => new Float32Array(cap));
+      this.maxs = Array.from({ length: this.channelCount }, () => new Float32Array(cap));
+    }
     this.filled = 0;
     this.endPoint = 0;
   }

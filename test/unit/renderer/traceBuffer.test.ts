@@ -107,7 +107,7 @@ describe('TraceBuffer', () => {
   });
 
   it('drops stimulus markers that scrolled out of the window', () => {
-    const b = new TraceBuffer(1, 1000, 0.1, 1000);
+    const b = new TraceBuffer(1, 1000, 0.1, 1000); // ring of 100 points
     b.push(rampFrame(0, 1, 50));
     b.addStimulus(10, 0, 'L4R r1');
     b.addStimulus(60, 0, 'L4R r2');

@@ -1,0 +1,203 @@
+import type { TraceBuffer } from './traceBuffer';
+
+export interface LaneInfo {
+  readonly label: string;
+  /** Shown in red across the lane (electrode off, dead channel). */
+  readonly alarm: string | null;
+}
+
+export interface LiveViewOptions {
+  readonly windowS: number;
+  /** Half a lane's height corresponds to this many microvolts. */
+  readonly scaleUv: number;
+}
+
+/** Frame-timing figures of the live view, read by the UI benchmark and the status line. */
+export interface LiveStats {
+  framesDrawn: number;
+  /** Recent intervals between drawn frames, ms (ring of 240). */
+  readonly frameIntervalsMs: Float64Array;
+  /** Recent trace-frame arrival -> pixels-on-canvas delays, ms (ring of 240). */
+  readonly arrivalToDrawMs: Float64Array;
+  lastDrawMs: number;
+  drawCostMs: number;
+}
+
+const LABEL_W = 64;
+const RING = 240;
+
+/**
+ * Draws the live traces on a 2D canvas: one lane per channel, each pixel column a min-max bar, stimulus
+ * markers and gaps over the lanes. Runs its own requestAnimationFrame loop and redraws at most once per
+ * animation frame, only when the buffer changed (Excalidraw style: no React render on the hot path).
+ */
+export class LiveRenderer {
+  readonly stats: LiveStats = {
+    framesDrawn: 0,
+    frameIntervalsMs: new Float64Array(RING),
+    arrivalToDrawMs: new Float64Array(RING),
+    lastDrawMs: 0,
+    drawCostMs: 0,
+  };
+  private raf = 0;
+  private drawnVersion = -1;
+  private drawnW = 0;
+  private drawnH = 0;
+  private lanes: readonly LaneInfo[] = [];
+  private options: LiveViewOptions;
+  private colMin = new Float32Array(0);
+  private colMax = new Float32Array(0);
+  private dirty = true;
+  private readonly ctx: CanvasRenderingContext2D;
+
+  constructor(private readonly canvas: HTMLCanvasElement, private readonly buffer: TraceBuffer, options: LiveViewOptions) {
+    const ctx = canvas.getContext('2d', { alpha: false });
+    if (!ctx) throw new Error('2D canvas unavailable');
+    this.ctx = ctx;
+    this.options = options;
+  }
+
+  setLanes(lanes: readonly LaneInfo[]): void {
+    this.lanes = lanes;
+    this.dirty = true;
+  }
+
+  setOptions(options: LiveViewOptions): void {
+    this.options = options;
+    this.dirty = true;
+  }
+
+  start(): void {
+    const loop = (now: number): void => {
+      this.raf = requestAnimationFrame(loop);
+      this.frame(now);
+    };
+    this.raf = requestAnimationFrame(loop);
+  }
+
+  stop(): void {
+    cancelAnimationFrame(this.raf);
+  }
+
+  private frame(now: number): void {
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, Math.round(this.canvas.clientWidth * dpr));
+    const h = Math.max(1, Math.round(this.canvas.clientHeight * dpr));
+    if (w !== this.drawnW || h !== this.drawnH) {
+      this.canvas.width = w;
+      this.canvas.height = h;
+      this.drawnW = w;
+      this.drawnH = h;
+      this.dirty = true;
+    }
+    if (!this.dirty && this.buffer.version === this.drawnVersion) return;
+    const t0 = performance.now();
+    this.draw(w, h, dpr);
+    const t1 = performance.now();
+    const s = this.stats;
+    const i = s.framesDrawn % RING;
+    s.frameIntervalsMs[i] = s.lastDrawMs > 0 ? now - s.lastDrawMs : 0;
+    s.arrivalToDrawMs[i] = this.buffer.lastArrivalMs > 0 ? t1 - this.buffer.lastArrivalMs : 0;
+    s.lastDrawMs = now;
+    s.drawCostMs = t1 - t0;
+    s.framesDrawn++;
+    this.drawnVersion = this.buffer.version;
+    this.dirty = false;
+  }
+
+  private draw(w: number, h: number, dpr: number): void {
+    const ctx = this.ctx;
+    const b = this.buffer;
+    const lanes = Math.max(1, Math.min(b.channelCount, this.lanes.length || b.channelCount));
+    ctx.fillStyle = '#0a0e13';
+    ctx.fillRect(0, 0, w, h);
+    const labelW = Math.round(LABEL_W * dpr);
+    const plotW = Math.max(1, w - labelW);
+    const laneH = h / lanes;
+    const span = Math.round(this.options.windowS * b.sampleRateHz);
+    const end = b.newestSample;
+    const start = end - span;
+    if (this.colMin.length < plotW) {
+      this.colMin = new Float32Array(plotW);
+      this.colMax = new Float32Array(plotW);
+    }
+    const xOf = (sample: number): number => labelW + ((sample - start) / span) * plotW;
+
+    // Gaps first (under the traces): a hatched band says "data missing here", never a flat line.
+    for (const g of b.gapMarkers()) {
+      const x0 = Math.max(labelW, xOf(g.sample));
+      const x1 = Math.min(w, xOf(g.sample + g.lengthSamples));
+      if (x1 <= labelW || x0 >= w) continue;
+      ctx.fillStyle = 'rgba(248, 81, 73, 0.18)';
+      ctx.fillRect(x0, 0, Math.max(2 * dpr, x1 - x0), h);
+      ctx.fillStyle = '#f85149';
+      ctx.font = `${Math.round(11 * dpr)}px sans-serif`;
+      ctx.fillText('GAP', x0 + 2 * dpr, h - 4 * dpr);
+    }
+    // Stimulus markers: a band over a train, a line at each single pulse.
+    for (const m of b.stimulusMarkers()) {
+      const x0 = xOf(m.sample);
+      if (x0 > w || xOf(m.sample + m.lengthSamples) < labelW) continue;
+      if (m.lengthSamples > 0) {
+        ctx.fillStyle = 'rgba(242, 204, 96, 0.10)';
+        ctx.fillRect(Math.max(labelW, x0), 0, Math.min(w, xOf(m.sample + m.lengthSamples)) - Math.max(labelW, x0), h);
+      }
+      ctx.fillStyle = '#f2cc60';
+      if (x0 >= labelW) ctx.fillRect(x0, 0, Math.max(1, dpr), h);
+      ctx.font = `${Math.round(11 * dpr)}px sans-serif`;
+      ctx.fillText(m.label, Math.max(labelW, x0) + 3 * dpr, 11 * dpr);
+    }
+
+    const scale = this.options.scaleUv;
+    ctx.font = `${Math.round(Math.min(12, laneH / dpr - 2) * dpr)}px sans-serif`;
+    for (let c = 0; c < lanes; c++) {
+      const top = c * laneH;
+      const mid = top + laneH / 2;
+      const half = (laneH / 2) * 0.9;
+      const lane = this.lanes[c];
+      ctx.fillStyle = c % 2 === 0 ? '#0d1218' : '#0a0e13';
+      ctx.fillRect(0, top, labelW, laneH);
+      ctx.fillStyle = lane?.alarm ? '#f85149' : '#c9d1d9';
+      ctx.textBaseline = 'middle';
+      ctx.fillText(lane?.label ?? `ch ${c}`, 4 * dpr, mid);
+      ctx.strokeStyle = '#1b232c';
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(labelW, Math.round(mid) + 0.5);
+      ctx.lineTo(w, Math.round(mid) + 0.5);
+      ctx.stroke();
+
+      b.decimate(c, start, span, plotW, this.colMin, this.colMax);
+      ctx.strokeStyle = lane?.alarm ? '#7d3b38' : '#7ee787';
+      ctx.beginPath();
+      const mn = this.colMin;
+      const mx = this.colMax;
+      for (let k = 0; k < plotW; k++) {
+        const lo = mn[k]!;
+        const hi = mx[k]!;
+        if (lo !== lo) continue; // NaN: nothing held for this column
+        const x = labelW + k + 0.5;
+        const yHi = mid - Math.max(-1, Math.min(1, hi / scale)) * half;
+        const yLo = mid - Math.max(-1, Math.min(1, lo / scale)) * half;
+        ctx.moveTo(x, yHi);
+        ctx.lineTo(x, yLo + 1);
+      }
+      ctx.stroke();
+      if (lane?.alarm) {
+        ctx.fillStyle = '#f85149';
+        ctx.textBaseline = 'middle';
+        ctx.fillText(lane.alarm, labelW + 8 * dpr, mid);
+      }
+    }
+    ctx.textBaseline = 'alphabetic';
+  }
+}
+
+/** Median of the filled part of a stats ring. */
+export function ringMedian(ring: Float64Array, count: number): number | null {
+  const n = Math.min(count, ring.length);
+  if (n === 0) return null;
+  const v = Array.from(ring.subarray(0, n)).filter((x) => x > 0).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  return v[Math.floor(v.length / 2)]!;
+}
