@@ -232,7 +232,7 @@ export class DeviceStreamDecoder {
   /** Forgets partial frames and the sequence (after a reconnection); sample tracking is kept. */
   resetLink(): void {
     this.frames.reset();
-    this.lastFramesLost = this.frames.counters().framesLost;
+    this.lastFramesLost = this.frames.framesLostCount;
   }
 
   /**
@@ -249,7 +249,7 @@ export class DeviceStreamDecoder {
   }
 
   private handle(f: RawFrame): void {
-    const lost = this.frames.counters().framesLost;
+    const lost = this.frames.framesLostCount;
     if (lost !== this.lastFramesLost) {
       this.sink({ kind: 'frames-lost', count: lost - this.lastFramesLost });
       this.lastFramesLost = lost;

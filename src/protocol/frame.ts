@@ -114,6 +114,11 @@ export class FrameDecoder {
     this.scratch = new Uint8Array(maxPayload);
   }
 
+  /** Frames lost so far according to sequence numbers (cheap: no counters object). */
+  get framesLostCount(): number {
+    return this.framesLost;
+  }
+
   /** Bytes held waiting for the rest of a frame. */
   get bufferedBytes(): number {
     return this.w - this.r;

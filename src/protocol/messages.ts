@@ -275,20 +275,20 @@ export function parseSamplesPayload(p: Uint8Array): SampleBlock {
   const h = parseSamplesHeader(p);
   const { channelCount: nc, samplesPerChannel: ns, gainUvPerCount: g } = h;
   const data = new Float32Array(nc * ns);
-  let o = SAMPLES_HEADER_BYTES;
+  // channel by channel, so writes are sequential; reads stride over the interleaved counts
   if (h.format === 'int16') {
-    for (let i = 0; i < ns; i++) {
-      for (let c = 0; c < nc; c++) {
-        data[c * ns + i] = (((p[o]! | (p[o + 1]! << 8)) << 16) >> 16) * g;
-        o += 2;
-      }
+    const stride = 2 * nc;
+    for (let c = 0; c < nc; c++) {
+      let o = SAMPLES_HEADER_BYTES + 2 * c;
+      const base = c * ns;
+      for (let i = 0; i < ns; i++, o += stride) data[base + i] = (((p[o]! | (p[o + 1]! << 8)) << 16) >> 16) * g;
     }
   } else {
-    for (let i = 0; i < ns; i++) {
-      for (let c = 0; c < nc; c++) {
-        data[c * ns + i] = (((p[o]! | (p[o + 1]! << 8) | (p[o + 2]! << 16)) << 8) >> 8) * g;
-        o += 3;
-      }
+    const stride = 3 * nc;
+    for (let c = 0; c < nc; c++) {
+      let o = SAMPLES_HEADER_BYTES + 3 * c;
+      const base = c * ns;
+      for (let i = 0; i < ns; i++, o += stride) data[base + i] = (((p[o]! | (p[o + 1]! << 8) | (p[o + 2]! << 16)) << 8) >> 8) * g;
     }
   }
   return { startSample: h.startSample, sampleRateHz: h.sampleRateHz, channelCount: nc, samplesPerChannel: ns, data };
