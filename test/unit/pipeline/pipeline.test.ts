@@ -196,7 +196,6 @@ describe('pipeline gaps and bad input', () => {
     expect(out).toHaveLength(1);
     expect(out[0]!.gaps).toEqual([{ startSample: 6000, lengthSamples: 500, reason: 'sequence-gap' }]);
     // held, not spliced: the gap samples repeat the last value before it
-    const len = out[0]!.raw.length / 2;
     const at = 6000 - out[0]!.startSample;
     expect(out[0]!.raw[at + 250]).toBe(s.data[5999]);
     expect(p.stats().gaps).toBe(1);

@@ -67,12 +67,12 @@ export function makeSession(opts: {
       const p = ev.sampleIndex + (k === 0 || rate === null ? 0 : Math.round((k * fs) / rate));
       const artLen = Math.round(0.001 * fs);
       for (let c = 0; c < channelCount; c++) {
-        for (let j = 0; j < artLen && p + j < total; j++) data[c * total + p + j] += 4000 * Math.exp(-j / (0.0003 * fs)) * (c % 2 === 0 ? 1 : -1);
+        for (let j = 0; j < artLen && p + j < total; j++) data[c * total + p + j] = data[c * total + p + j]! + 4000 * Math.exp(-j / (0.0003 * fs)) * (c % 2 === 0 ? 1 : -1);
       }
       const respStart = p + Math.round(0.01 * fs);
       const respLen = Math.round(0.008 * fs);
       for (const c of responding) {
-        for (let j = 0; j < respLen && respStart + j < total; j++) data[c * total + respStart + j] += 200 * Math.sin((2 * Math.PI * 150 * j) / fs);
+        for (let j = 0; j < respLen && respStart + j < total; j++) data[c * total + respStart + j] = data[c * total + respStart + j]! + 200 * Math.sin((2 * Math.PI * 150 * j) / fs);
       }
     }
   }
