@@ -65,7 +65,7 @@ export const DEFAULT_TRAIN_GRADING: TrainGradingOptions = {
   aboveBaselineZ: 5,
   minExcessUv: 2,
   sustainedFraction: 0.7,
-  spanFraction: 0.35,
+  spanFraction: 0.2,
   respondingMinBins: 2,
   afterDischargeDelayMs: 60,
   afterDischargeWindowMs: 300,

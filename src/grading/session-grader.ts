@@ -1,0 +1,80 @@
+import type { Montage } from '../domain';
+import type { StimulusEpoch } from '../pipeline/epoch';
+import { DEFAULT_PULSE_RESPONSE, DEFAULT_TRAIN_GRADING, type PulseResponseOptions, type TrainGradingOptions } from './options';
+import { PHILLIPS_PARK_RULES, type SuggestionRules } from './suggestion';
+import { measurePulse, ThresholdTracker, type PulseResponse, type ThresholdEstimate } from './threshold';
+import { gradeTrain, type GradedTrain } from './train';
+
+export type GradingEvent =
+  | { readonly type: 'train-grade'; readonly grade: GradedTrain }
+  | { readonly type: 'pulse-response'; readonly response: PulseResponse }
+  | { readonly type: 'threshold'; readonly threshold: ThresholdEstimate }
+  /** An epoch that could not be graded (no target, montage mismatch); the stream goes on. */
+  | { readonly type: 'skipped'; readonly onsetSample: number; readonly reason: string };
+
+export interface SessionGraderConfig {
+  readonly montage: Montage;
+  readonly train?: TrainGradingOptions;
+  readonly pulse?: PulseResponseOptions;
+  readonly rules?: SuggestionRules;
+}
+
+/**
+ * The streaming grader of a session: fed the pipeline's StimulusEpochs in order, it grades trains and
+ * measures single pulses, keeping every target's threshold up to date. Live acquisition, replay and
+ * imported recordings all go through this one class (architecture: one code path), so they give
+ * identical results. Pure: no clock, no I/O; listeners are called synchronously.
+ */
+export class SessionGrader {
+  private readonly listeners = new Set<(e: GradingEvent) => void>();
+  private readonly thresholds: ThresholdTracker;
+  private readonly config: Required<SessionGraderConfig>;
+
+  constructor(config: SessionGraderConfig) {
+    this.config = {
+      montage: config.montage,
+      train: config.train ?? DEFAULT_TRAIN_GRADING,
+      pulse: config.pulse ?? DEFAULT_PULSE_RESPONSE,
+      rules: config.rules ?? PHILLIPS_PARK_RULES,
+    };
+    this.thresholds = new ThresholdTracker(this.config.pulse);
+  }
+
+  /** Subscribes to grading events; returns the disposer. */
+  on(listener: (e: GradingEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Grades one epoch; returns the events it produced (also sent to listeners). */
+  push(epoch: StimulusEpoch): GradingEvent[] {
+    const out: GradingEvent[] = [];
+    const s = epoch.event.stimulation;
+    if (s.mode === 'train') {
+      if (!s.target) {
+        out.push({ type: 'skipped', onsetSample: epoch.event.sampleIndex, reason: 'train without a target root: spread cannot be graded' });
+      } else {
+        try {
+          out.push({ type: 'train-grade', grade: gradeTrain(epoch, { montage: this.config.montage, options: this.config.train, rules: this.config.rules }) });
+        } catch (e) {
+          out.push({ type: 'skipped', onsetSample: epoch.event.sampleIndex, reason: e instanceof Error ? e.message : String(e) });
+        }
+      }
+    } else {
+      const response = measurePulse(epoch, this.config.pulse);
+      out.push({ type: 'pulse-response', response });
+      const t = this.thresholds.add(response);
+      if (t) out.push({ type: 'threshold', threshold: t });
+    }
+    for (const e of out) for (const l of this.listeners) l(e);
+    return out;
+  }
+
+  thresholdsSoFar(): ThresholdEstimate[] {
+    return this.thresholds.all();
+  }
+
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
