@@ -5,3 +5,4 @@ export * from './edf/tal';
 export * from './edf/io';
 export * from './edf/reader';
 export * from './edf/writer';
+export * from './csv';
