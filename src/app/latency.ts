@@ -49,6 +49,13 @@ export class GradeLatencyTracker {
     return ms;
   }
 
+  /** Records a latency measured elsewhere (e.g. by the pipeline's epoch timing). */
+  record(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) return;
+    this.samples.push(ms);
+    if (this.samples.length > this.latencyHistory) this.samples.shift();
+  }
+
   stats(): { count: number; lastMs: number | null; p50Ms: number | null; p95Ms: number | null; maxMs: number | null } {
     const n = this.samples.length;
     if (n === 0) return { count: 0, lastMs: null, p50Ms: null, p95Ms: null, maxMs: null };

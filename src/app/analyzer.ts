@@ -1,0 +1,110 @@
+import type { Montage, SampleBlock, SampleGap, StimulationEvent, TrainGrade } from '../domain';
+import { createPipeline, type DisplayFrame, type Pipeline, type PipelineSettingsInput, type StimulusEpoch } from '../pipeline';
+import { gradeTrain } from '../grading/train';
+import type { TraceFrame } from '../contracts';
+
+/** Where the analysis reports to. Called on the thread that owns the app service. */
+export interface AnalyzerSink {
+  /** A train graded; `latencyMs` = grade emission - arrival of the block that completed its epoch. */
+  grade(grade: TrainGrade, event: StimulationEvent, latencyMs: number | null): void;
+  /** Every stimulus-locked epoch cut (trains and single pulses), for display of recent traces. */
+  epoch(epoch: StimulusEpoch): void;
+  /** Live trace, decimated (lossy upstream). `droppedFrames` is filled in by the app. */
+  trace(frame: Omit<TraceFrame, 'droppedFrames'>): void;
+  error(message: string): void;
+}
+
+export interface AnalyzerConfig {
+  readonly sampleRateHz: number;
+  readonly channelCount: number;
+  readonly montage: Montage;
+  readonly settings?: PipelineSettingsInput;
+  /** Monotonic clock, ms (latency measurement). */
+  readonly nowMs: () => number;
+}
+
+/** Acquisition-side analysis: the pipeline and the grader, fed with the device stream. */
+export interface Analyzer {
+  pushBlock(block: SampleBlock, arrivalMs: number): void;
+  pushStimulation(event: StimulationEvent, arrivalMs: number): void;
+  pushGap(gap: SampleGap, arrivalMs: number): void;
+  /** Emits whatever the live display has accumulated (call at display rate). */
+  drainDisplay(): void;
+  dispose(): Promise<void>;
+}
+
+export type AnalyzerFactory = (config: AnalyzerConfig, sink: AnalyzerSink) => Analyzer;
+
+/**
+ * Splits a pipeline display frame at its gaps (column start samples that jump) into trace frames, so a
+ * gap is never drawn as continuous signal.
+ */
+export function displayToTraceFrames(f: DisplayFrame): Omit<TraceFrame, 'droppedFrames'>[] {
+  const out: Omit<TraceFrame, 'droppedFrames'>[] = [];
+  let runStart = 0;
+  for (let j = 1; j <= f.columnCount; j++) {
+    const broken = j === f.columnCount || f.columnStartSample[j] !== f.columnStartSample[j - 1]! + f.samplesPerColumn;
+    if (!broken) continue;
+    const channels = [];
+    for (let c = 0; c < f.channelCount; c++) {
+      const base = c * f.columnCount;
+      const minUv: number[] = [];
+      const maxUv: number[] = [];
+      for (let k = runStart; k < j; k++) {
+        minUv.push(Math.round(f.minUv[base + k]! * 100) / 100);
+        maxUv.push(Math.round(f.maxUv[base + k]! * 100) / 100);
+      }
+      channels.push({ channel: c, minUv, maxUv });
+    }
+    out.push({ startSample: f.columnStartSample[runStart]!, sampleRateHz: f.sampleRateHz, samplesPerPoint: f.samplesPerColumn, channels });
+    runStart = j;
+  }
+  return out;
+}
+
+/**
+ * The analysis run in the calling thread: createPipeline (src/pipeline) cuts epochs, gradeTrain
+ * (src/grading) grades each train against the case montage. Used where no worker is available and in
+ * tests; the live app prefers the worker host so acquisition never waits on grading.
+ */
+export function createInProcessAnalyzer(config: AnalyzerConfig, sink: AnalyzerSink): Analyzer {
+  const onEpoch = (epoch: StimulusEpoch, timing: { completedAtMs: number }) => {
+    sink.epoch(epoch);
+    const stim = epoch.event.stimulation;
+    if (stim.mode !== 'train' || !stim.target) return;
+    try {
+      const grade = gradeTrain(epoch, { montage: config.montage });
+      const latency = Math.max(0, config.nowMs() - timing.completedAtMs);
+      sink.grade(grade, epoch.event, latency);
+    } catch (e) {
+      sink.error(`grading failed for the train at sample ${epoch.event.sampleIndex}: ${(e as Error).message}`);
+    }
+  };
+  const pipeline: Pipeline = createPipeline({
+    sampleRateHz: config.sampleRateHz,
+    channelCount: config.channelCount,
+    unit: 'uV',
+    settings: config.settings,
+    now: config.nowMs,
+    onEpoch,
+  });
+  const guard = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      sink.error(`${what}: ${(e as Error).message}`);
+    }
+  };
+  return {
+    pushBlock: (b, t) => guard('pipeline block', () => { pipeline.pushBlock(b, t); }),
+    pushStimulation: (e) => guard('pipeline stimulation', () => { pipeline.pushStimulation(e); }),
+    pushGap: (g, t) => guard('pipeline gap', () => { pipeline.pushGap(g, t); }),
+    drainDisplay: () => {
+      const f = pipeline.drainDisplay();
+      if (f && f.columnCount > 0) for (const t of displayToTraceFrames(f)) sink.trace(t);
+    },
+    dispose: async () => {
+      pipeline.dispose();
+    },
+  };
+}
