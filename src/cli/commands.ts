@@ -2,8 +2,9 @@ import type { CommandRegistrar } from './main';
 import { registerCase } from './case';
 import { registerVerify } from './verify';
 import { registerSimulate } from './simulate';
+import { registerGrade } from './grade';
 
 /**
  * Every command group of the CLI. Each lives in its own file and is listed here once.
  */
-export const ALL_COMMANDS: CommandRegistrar[] = [registerCase, registerVerify, registerSimulate];
+export const ALL_COMMANDS: CommandRegistrar[] = [registerCase, registerVerify, registerSimulate, registerGrade];
