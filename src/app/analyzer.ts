@@ -1,12 +1,17 @@
 import type { Montage, SampleBlock, SampleGap, StimulationEvent, TrainGrade } from '../domain';
 import { createPipeline, type DisplayFrame, type Pipeline, type PipelineSettingsInput, type StimulusEpoch } from '../pipeline';
-import { gradeTrain } from '../grading/train';
+import { SessionGrader } from '../grading/session-grader';
+import type { PulseResponse, ThresholdEstimate } from '../grading/threshold';
 import type { TraceFrame } from '../contracts';
 
 /** Where the analysis reports to. Called on the thread that owns the app service. */
 export interface AnalyzerSink {
   /** A train graded; `latencyMs` = grade emission - arrival of the block that completed its epoch. */
   grade(grade: TrainGrade, event: StimulationEvent, latencyMs: number | null): void;
+  /** A single pulse measured (response per channel). */
+  pulse(response: PulseResponse): void;
+  /** A target's threshold estimate after a pulse (lowest reproducible intensity so far). */
+  threshold(estimate: ThresholdEstimate): void;
   /** Every stimulus-locked epoch cut (trains and single pulses), for display of recent traces. */
   epoch(epoch: StimulusEpoch): void;
   /** Live trace, decimated (lossy upstream). `droppedFrames` is filled in by the app. */
@@ -63,21 +68,19 @@ export function displayToTraceFrames(f: DisplayFrame): Omit<TraceFrame, 'dropped
 }
 
 /**
- * The analysis run in the calling thread: createPipeline (src/pipeline) cuts epochs, gradeTrain
- * (src/grading) grades each train against the case montage. Used where no worker is available and in
+ * The analysis run in the calling thread: createPipeline (src/pipeline) cuts epochs, SessionGrader
+ * (src/grading) grades trains and measures single pulses against the case montage. Used where no worker is available and in
  * tests; the live app prefers the worker host so acquisition never waits on grading.
  */
 export function createInProcessAnalyzer(config: AnalyzerConfig, sink: AnalyzerSink): Analyzer {
+  const grader = new SessionGrader({ montage: config.montage });
   const onEpoch = (epoch: StimulusEpoch, timing: { completedAtMs: number }) => {
     sink.epoch(epoch);
-    const stim = epoch.event.stimulation;
-    if (stim.mode !== 'train' || !stim.target) return;
-    try {
-      const grade = gradeTrain(epoch, { montage: config.montage });
-      const latency = Math.max(0, config.nowMs() - timing.completedAtMs);
-      sink.grade(grade, epoch.event, latency);
-    } catch (e) {
-      sink.error(`grading failed for the train at sample ${epoch.event.sampleIndex}: ${(e as Error).message}`);
+    for (const e of grader.push(epoch)) {
+      if (e.type === 'train-grade') sink.grade(e.grade, epoch.event, Math.max(0, config.nowMs() - timing.completedAtMs));
+      else if (e.type === 'pulse-response') sink.pulse(e.response);
+      else if (e.type === 'threshold') sink.threshold(e.threshold);
+      else sink.error(`stimulation at sample ${e.onsetSample} not graded: ${e.reason}`);
     }
   };
   const pipeline: Pipeline = createPipeline({
@@ -104,6 +107,7 @@ export function createInProcessAnalyzer(config: AnalyzerConfig, sink: AnalyzerSi
       if (f && f.columnCount > 0) for (const t of displayToTraceFrames(f)) sink.trace(t);
     },
     dispose: async () => {
+      grader.dispose();
       pipeline.dispose();
     },
   };

@@ -23,6 +23,7 @@ import {
   type DeviceStatus,
   type EventOf,
   type GradedTrain,
+  type PulseResponse,
   type RecoveryInfo,
   type ResponseOf,
   type SdrApi,
@@ -34,10 +35,15 @@ import { openCaseStore, type CaseStore, type DecisionRecord, type RawWriter, typ
 import type { ConnectionState, Disposer, EmgDevice, LinkCounters } from '../../hardware/device';
 import { createPipeline, type StimulusEpoch } from '../pipeline';
 import { createInProcessAnalyzer, type Analyzer, type AnalyzerFactory } from './analyzer';
+import type { PulseResponse as GraderPulse, ThresholdEstimate } from '../grading/threshold';
 import { EventHub } from './event-hub';
 import { GradeLatencyTracker } from './latency';
 import { minMaxDecimate } from './decimate';
 import { buildRootletMap } from './rootlet-map';
+
+function targetKeyOf(t: StimulationTarget): string {
+  return `${t.level}${t.side}-${t.kind}#${t.rootlet ?? '-'}`;
+}
 
 type WireGrade = GradedTrain['grade'];
 
@@ -131,6 +137,12 @@ interface StimWaiter {
   readonly reject: (e: Error) => void;
 }
 
+interface PulseWaiter {
+  readonly onsetSample: number;
+  readonly resolve: (p: PulseResponse) => void;
+  readonly reject: (e: Error) => void;
+}
+
 interface GradeWaiter {
   readonly onsetSample: number;
   readonly resolve: (g: GradedTrain) => void;
@@ -168,6 +180,10 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
   let busy = false;
   const stimWaiters: StimWaiter[] = [];
   const gradeWaiters: GradeWaiter[] = [];
+  const pulseWaiters: PulseWaiter[] = [];
+  /** Latest threshold estimate per target key, and the value last stored for it. */
+  const thresholdEstimates = new Map<string, ThresholdEstimate>();
+  const storedThresholds = new Map<string, number | null>();
   const recentEpochs = new Map<number, StimulusEpoch>(); // by stimulation id
   const stimIdByOnset = new Map<number, number>(); // onset sample -> stimulation id (current session)
   let displayTimer: ReturnType<typeof setInterval> | null = null;
@@ -305,6 +321,8 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
       { sampleRateHz: info.sampleRateHz, channelCount: info.channelCount, montage, nowMs: () => clock.monotonicMs() },
       {
         grade: (grade, event, latencyMs) => onGrade(caseId, session.id, grade, event, latencyMs),
+        pulse: (response) => onPulse(response),
+        threshold: (estimate) => onThreshold(caseId, session.id, estimate),
         epoch: (epoch) => {
           const id = stimIdByOnset.get(epoch.event.sampleIndex);
           if (id === undefined) return;
@@ -339,6 +357,9 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
       store.sessions.end(r.session.id, clean);
     }
     for (const w of gradeWaiters.splice(0)) w.reject(new AppError('session-ended', 'the recording session ended before the train was graded'));
+    for (const w of pulseWaiters.splice(0)) w.reject(new AppError('session-ended', 'the recording session ended before the pulse was measured'));
+    thresholdEstimates.clear();
+    storedThresholds.clear();
     emitStatus();
     return r.session.id;
   }
@@ -421,6 +442,34 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
     emitStatus();
   }
 
+  function onPulse(p: GraderPulse): void {
+    const stimulationId = stimIdByOnset.get(p.onsetSample);
+    if (stimulationId === undefined) return;
+    const view: PulseResponse = {
+      stimulationId, target: p.target ? { ...p.target } : null, intensityMa: p.intensityMa, onsetSample: p.onsetSample, responding: p.responded,
+      channels: p.channels.map((c) => ({ channel: c.channel, responding: c.responded, latencyMs: c.latencyMs, amplitudeUv: c.amplitudeUv })),
+    };
+    hub.emit('pulse', view);
+    const i = pulseWaiters.findIndex((w) => w.onsetSample === p.onsetSample);
+    if (i >= 0) pulseWaiters.splice(i, 1)[0]!.resolve(view);
+  }
+
+  /** Keeps the latest estimate per target; stores it whenever the threshold value changes. */
+  function onThreshold(caseId: string, sessionId: number, t: ThresholdEstimate): void {
+    const key = targetKeyOf(t.target);
+    thresholdEstimates.set(key, t);
+    if (storedThresholds.has(key) && storedThresholds.get(key) === t.thresholdMa) return;
+    if (!storedThresholds.has(key) && t.thresholdMa === null) return;
+    try {
+      store.thresholds.record(caseId, { target: t.target, thresholdMa: t.thresholdMa, perChannel: t.perChannel }, sessionId);
+      if (t.target.rootlet === null && t.thresholdMa !== null) store.roots.record(caseId, { level: t.target.level, side: t.target.side, kind: t.target.kind, thresholdMa: t.thresholdMa });
+      storedThresholds.set(key, t.thresholdMa);
+    } catch (e) {
+      fail(`threshold not stored: ${(e as Error).message}`);
+    }
+    emitMap(caseId);
+  }
+
   async function detachDevice(): Promise<void> {
     const d = device;
     for (const dispose of deviceDisposers.splice(0)) dispose();
@@ -499,6 +548,29 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
       const i = gradeWaiters.findIndex((w) => w.onsetSample === event.sampleIndex);
       if (i >= 0) gradeWaiters.splice(i, 1);
     });
+  }
+
+  async function pulseWith(stimulation: Stimulation): Promise<PulseResponse> {
+    const { event } = await deliver(stimulation);
+    const measured = new Promise<PulseResponse>((resolve, reject) => {
+      pulseWaiters.push({ onsetSample: event.sampleIndex, resolve, reject });
+    });
+    return withTimeout(measured, 'pulse response', () => {
+      const i = pulseWaiters.findIndex((w) => w.onsetSample === event.sampleIndex);
+      if (i >= 0) pulseWaiters.splice(i, 1);
+    });
+  }
+
+  /** Waits until the signal has moved `seconds` past `sampleIndex` (pulse rate in signal time). */
+  async function waitSignal(sampleIndex: number, seconds: number): Promise<void> {
+    const r = recording;
+    if (!r) return;
+    const until = sampleIndex + Math.round(seconds * r.session.sampleRateHz);
+    const deadline = clock.monotonicMs() + stimTimeoutMs;
+    while (recording && recordedTo < until) {
+      if (clock.monotonicMs() > deadline) throw new AppError('no-signal', 'no EMG is arriving from the device');
+      await new Promise((res) => setTimeout(res, 5));
+    }
   }
 
   function stimulationState() {
@@ -690,18 +762,43 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
       if (req.target !== undefined) target = req.target;
       return stimulationState();
     },
-    async triggerPulse() {
-      throw new AppError('not-available', 'single-pulse response analysis is not available yet: use runTrain');
+    async triggerPulse(req) {
+      return pulseWith(buildStimulation('single', req.intensityMa));
     },
-    async runThresholdRamp() {
-      throw new AppError('not-available', 'threshold ramps need single-pulse response analysis, which is not available yet');
+    /**
+     * Threshold ramp (shared domain notes, "Stimulation"): single pulses at about `rateHz`, stepped up
+     * from startMa by stepMa until `repeatsPerStep` pulses in a row at one intensity respond; the
+     * threshold is the grader's lowest reproducible intensity.
+     */
+    async runThresholdRamp(req) {
+      const first = buildStimulation('single', req.startMa);
+      const rampTarget = first.target!;
+      const pulses: PulseResponse[] = [];
+      const steps = Math.floor((req.maxMa - req.startMa) / req.stepMa + 1e-9);
+      let lastOnset: number | null = null;
+      outer: for (let k = 0; k <= steps; k++) {
+        const ma = Math.round((req.startMa + k * req.stepMa) * 1000) / 1000;
+        for (let rep = 0; rep < req.repeatsPerStep; rep++) {
+          if (lastOnset !== null) await waitSignal(lastOnset, 1 / req.rateHz);
+          const p = await pulseWith(makeStimulation({ ...first, mode: 'single', intensityMa: ma, rateHz: null, durationS: 0 }));
+          pulses.push(p);
+          lastOnset = p.onsetSample;
+          if (!p.responding) continue outer;
+        }
+        break;
+      }
+      const estimate = thresholdEstimates.get(targetKeyOf(rampTarget));
+      const result = estimate
+        ? { target: { ...estimate.target }, thresholdMa: estimate.thresholdMa, perChannel: estimate.perChannel.map((c) => ({ ...c })) }
+        : { target: { ...rampTarget }, thresholdMa: null, perChannel: [] };
+      return { result, pulses };
     },
     async runTrain(req) {
       return runTrainWith(buildStimulation('train', req.intensityMa));
     },
     async repeatLast(): Promise<ResponseOf<'repeatLast'>> {
       if (!lastStimulation) throw new AppError('nothing-to-repeat', 'no stimulation has been delivered yet');
-      if (lastStimulation.mode === 'single') throw new AppError('not-available', 'single-pulse response analysis is not available yet');
+      if (lastStimulation.mode === 'single') return { mode: 'single', pulse: await pulseWith(lastStimulation) };
       return { mode: 'train', train: await runTrainWith(lastStimulation) };
     },
     getRootletResults(req) {

@@ -57,6 +57,7 @@ describe('app service: live session with the simulated patient', () => {
     const dbPath = tmp();
     // L4 right rootlet 1: threshold 0.6 mA, grade 3+ (distant spread), sustained
     const device = new SynthDevice(11, [{ level: 'L4', side: 'R', rootlet: 1, thresholdMa: 0.6, grade: 3, pattern: 'sustained' }]);
+    const pulses: EventOf<'pulse'>[] = [];
     const app = await makeApp(dbPath, device);
     const c = value(await app.createCase({ patientId: 'P002', ageYears: 5, cutPlan: { L4: { R: 50 } } }));
     value(await app.openCase({ caseId: c.id }));
@@ -82,6 +83,16 @@ describe('app service: live session with the simulated patient', () => {
     expect(traces[0]!.channels).toHaveLength(16);
     offGrade();
 
+    // threshold ramp: 0.2, 0.4 (no response), 0.6 twice (reproducible) -> threshold 0.6 mA
+    app.subscribe('pulse', (p) => pulses.push(p));
+    const ramp = value(await app.runThresholdRamp({ startMa: 0.2, stepMa: 0.2, maxMa: 2, rateHz: 1, repeatsPerStep: 2 }));
+    expect(ramp.pulses.map((p) => [p.intensityMa, p.responding])).toEqual([[0.2, false], [0.4, false], [0.6, true], [0.6, true]]);
+    expect(ramp.result.thresholdMa).toBe(0.6);
+    expect(ramp.result.perChannel.some((c) => c.thresholdMa === 0.6 && c.latencyMs !== null && c.latencyMs > 3 && c.latencyMs < 40)).toBe(true);
+    expect(pulses).toHaveLength(4);
+    const again = value(await app.repeatLast({}));
+    expect(again.mode === 'single' ? again.pulse.intensityMa : null).toBe(0.6);
+
     const st = value(await app.getDeviceStatus({}));
     expect(st.gradeLatency.count).toBe(1);
     expect(st.counters.framesDecoded).toBeGreaterThan(0);
@@ -99,13 +110,16 @@ describe('app service: live session with the simulated patient', () => {
     expect(corr.record).toMatchObject({ correctsId: first.record.decisionId, decision: { kind: 'partial', cutFraction: 0.6, decidedBy: 'Dr B' } });
 
     const results = value(await app.getRootletResults({ caseId: c.id, level: 'L4', side: 'R', rootlet: 1 }));
-    expect(results.stimulations.map((s) => s.grade?.grade)).toEqual([3]);
+    expect(results.stimulations.map((s) => [s.stimulation.mode, s.stimulation.intensityMa, s.grade?.grade ?? null])).toEqual([
+      ['train', 1.2, 3], ['single', 0.2, null], ['single', 0.4, null], ['single', 0.6, null], ['single', 0.6, null], ['single', 0.6, null],
+    ]);
+    expect(results.thresholds.map((t) => t.thresholdMa)).toEqual([0.6]);
     expect(results.decisionHistory.map((d) => d.decision.kind)).toEqual(['cut', 'partial']);
     expect(results.decision?.decisionId).toBe(corr.record.decisionId);
 
     const map = value(await app.getRootletMap({ caseId: c.id }));
     const l4r = map.roots.find((r) => r.level === 'L4' && r.side === 'R')!;
-    expect(l4r.rootlets).toEqual([{ rootlet: 1, thresholdMa: null, grade: 3, pattern: train.grade.pattern, suggestion: train.grade.suggestion, decision: 'partial', cutFraction: 0.6, decisionId: corr.record.decisionId }]);
+    expect(l4r.rootlets).toEqual([{ rootlet: 1, thresholdMa: 0.6, grade: 3, pattern: train.grade.pattern, suggestion: train.grade.suggestion, decision: 'partial', cutFraction: 0.6, decisionId: corr.record.decisionId }]);
     expect([l4r.tested, l4r.decided, l4r.cutPct, l4r.planPct]).toEqual([1, 1, 60, 50]);
     expect(map.totals.gradeHistogram).toEqual([0, 0, 0, 1, 0]);
 
