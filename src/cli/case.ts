@@ -40,7 +40,7 @@ export function withStore<T>(dbPath: string, create: boolean, fn: (store: CaseSt
 }
 
 function dbOption(): Option {
-  return new Option('--db <path>', 'case database (default: $SDRLOG_DB or the user data folder)').default(undefined, defaultDatabasePath());
+  return new Option('--db <path>', 'case database').default(defaultDatabasePath(), '$SDRLOG_DB, else sdrlog/sdrlog.db in the user data folder');
 }
 
 /** Lines of a plain-text table, columns padded to their widest cell. */
