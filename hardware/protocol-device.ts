@@ -163,7 +163,13 @@ export class ProtocolDevice implements EmgDevice {
     }
     const { bytes, seq } = this.encoder.command(command);
     const acked = this.await(seq, command.type);
-    await this.transport.write(bytes);
+    try {
+      await this.transport.write(bytes);
+    } catch (e) {
+      this.forget(seq);
+      acked.catch(() => {});
+      throw e;
+    }
     await acked;
     if (command.type === 'start') this.streaming = true;
     if (command.type === 'stop') this.streaming = false;
@@ -197,7 +203,12 @@ export class ProtocolDevice implements EmgDevice {
       };
       this.infoWaiters.push(waiter);
     });
-    await this.transport.write(bytes);
+    try {
+      await this.transport.write(bytes);
+    } catch (e) {
+      got.catch(() => {});
+      throw e;
+    }
     await got;
   }
 
@@ -209,6 +220,14 @@ export class ProtocolDevice implements EmgDevice {
       }, this.ackTimeoutMs);
       this.pending.set(seq, { resolve, reject, timer, what });
     });
+  }
+
+  /** Drops a pending command whose bytes never left (its promise is abandoned by the caller). */
+  private forget(seq: number): void {
+    const p = this.pending.get(seq);
+    if (!p) return;
+    this.pending.delete(seq);
+    clearTimeout(p.timer);
   }
 
   private settle(seq: number, result: AckResult): void {

@@ -3,8 +3,10 @@ import { registerCase } from './case';
 import { registerVerify } from './verify';
 import { registerSimulate } from './simulate';
 import { registerGrade } from './grade';
+import { registerPorts } from './ports';
+import { registerRecord } from './record';
 
 /**
  * Every command group of the CLI. Each lives in its own file and is listed here once.
  */
-export const ALL_COMMANDS: CommandRegistrar[] = [registerCase, registerVerify, registerSimulate, registerGrade];
+export const ALL_COMMANDS: CommandRegistrar[] = [registerCase, registerVerify, registerSimulate, registerGrade, registerPorts, registerRecord];
