@@ -80,6 +80,7 @@ export class RawWriter {
     private readonly insertChunk: { run(...args: unknown[]): unknown },
     private readonly insertGap: { run(...args: unknown[]): unknown },
     options: RawWriterOptions = {},
+    private readonly onClose: (w: RawWriter) => void = () => {},
   ) {
     const intervalMs = options.flushIntervalMs ?? 1000;
     if (!(intervalMs > 0 && intervalMs <= 60_000)) throw new StorageError('invalid-raw-writer', `flush interval must be 1..60000 ms, got ${intervalMs}`);
@@ -185,6 +186,7 @@ export class RawWriter {
       this.closed = true;
       if (this.timerHandle) clearInterval(this.timerHandle);
       this.timerHandle = null;
+      this.onClose(this);
     }
   }
 
@@ -227,6 +229,7 @@ export class RawRepository {
   private readonly extent;
   private readonly lastGapEnd;
   private readonly sessionInfo;
+  private readonly openWriters = new Set<RawWriter>();
 
   constructor(private readonly db: SqliteDatabase) {
     this.insertChunk = db.prepare('INSERT INTO raw_chunks (session_id, start_sample, sample_count, channel_count, encoding, scales, data) VALUES (?, ?, ?, ?, ?, ?, ?)');
@@ -253,7 +256,14 @@ export class RawRepository {
     const ext = this.extent.get(sessionId)!;
     const gapEnd = this.lastGapEnd.get(sessionId)?.end ?? null;
     const resume = ext.end === null && gapEnd === null ? null : Math.max(ext.end ?? 0, gapEnd ?? 0);
-    return new RawWriter(this.db, s, resume, this.insertChunk, this.insertGap, options);
+    const w = new RawWriter(this.db, s, resume, this.insertChunk, this.insertGap, options, (closed) => this.openWriters.delete(closed));
+    this.openWriters.add(w);
+    return w;
+  }
+
+  /** Flushes and closes every writer still open (the store does this before closing the database). */
+  closeWriters(): void {
+    for (const w of [...this.openWriters]) w.close();
   }
 
   extentOf(sessionId: number): RawExtent {

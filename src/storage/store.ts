@@ -36,6 +36,7 @@ export interface CaseStore {
   readonly audit: AuditLog;
   /** Runs `fn` in one IMMEDIATE transaction (all or nothing). */
   transaction<T>(fn: () => T): T;
+  /** Flushes and closes open raw writers, then the database. Idempotent. */
   close(): void;
 }
 
@@ -48,6 +49,7 @@ function createStore(db: SqliteDatabase, path: string, now: () => Date): CaseSto
   const audit = new AuditLog(db, now);
   const rootlets = new RootletRepository(db, now);
   let open = true;
+  const raw = new RawRepository(db);
   return {
     path,
     schemaVersion: schemaVersion(db),
@@ -61,13 +63,17 @@ function createStore(db: SqliteDatabase, path: string, now: () => Date): CaseSto
     thresholds: new ThresholdRepository(db, rootlets, now),
     decisions: new DecisionRepository(db, audit, rootlets, now),
     events: new SessionEventRepository(db, now),
-    raw: new RawRepository(db),
+    raw,
     audit,
     transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
     close: () => {
       if (!open) return;
       open = false;
-      db.close();
+      try {
+        raw.closeWriters(); // the last buffered second is written, and no timer outlives the database
+      } finally {
+        db.close();
+      }
     },
   };
 }

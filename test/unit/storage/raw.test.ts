@@ -159,3 +159,20 @@ describe('raw writer and reader', () => {
     expect(() => store.raw.read(9999, 0, 5)).toThrow(/no session 9999/);
   });
 });
+
+describe('raw writer ownership', () => {
+  it('closing the store flushes open writers and stops their timers', async () => {
+    const file = path.join(tmp.dir, 'own.db');
+    const s2 = openCaseStore(file);
+    const c = s2.cases.create(makeCaseInfo({ patientId: 'P2', ageYears: 5 }));
+    const sid = s2.sessions.start({ caseId: c.id, source: 'replay', sampleRateHz: RATE, channelCount: CH }).id;
+    const w = s2.raw.writer(sid, { flushIntervalMs: 20 });
+    w.append(block(0, 15));
+    s2.close();
+    await new Promise((r) => setTimeout(r, 60)); // a leaked timer would throw on the closed database here
+    expect(() => w.append(block(15, 1))).toThrow(/closed/);
+    const s3 = openCaseStore(file);
+    expect(s3.raw.extentOf(sid).storedSamples).toBe(15);
+    s3.close();
+  });
+});
