@@ -116,7 +116,8 @@ export interface SdrApp extends SdrApi {
   close(): Promise<void>;
 }
 
-const GRADER_VERSION = 'sdrlog-grading-1';
+/** Version tag stored with every grade; imports grade with the same code and store the same tag. */
+export const GRADER_VERSION = 'sdrlog-grading-1';
 const ZERO_COUNTERS: LinkCounters = { bytesReceived: 0, framesDecoded: 0, bytesDropped: 0, crcFailures: 0, sequenceGaps: 0, samplesLost: 0 };
 const DEFAULT_SETTINGS: StimulationSettings = { intensityMa: 1, pulseWidthUs: 100, trainRateHz: 50, trainDurationS: 1 };
 const RECENT_EPOCHS = 64;
