@@ -344,8 +344,10 @@ export class GradeRepository {
   private readonly insert;
   private readonly byId;
   private readonly forStim;
+  private readonly latestForStim;
 
   constructor(db: SqliteDatabase, private readonly now: () => Date) {
+    this.latestForStim = db.prepare<[number], GradeRow>('SELECT * FROM grades WHERE stimulation_id = ? ORDER BY id DESC LIMIT 1');
     this.insert = db.prepare(`INSERT INTO grades (stimulation_id, grade, pattern, suggestion, responding_json, evidence_json, grader_version, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     this.byId = db.prepare<[number], GradeRow>('SELECT * FROM grades WHERE id = ?');
@@ -370,8 +372,8 @@ export class GradeRepository {
   }
 
   latestForStimulation(stimulationId: number): GradeRecord | null {
-    const all = this.forStimulation(stimulationId);
-    return all[all.length - 1] ?? null;
+    const r = this.latestForStim.get(stimulationId);
+    return r ? gradeFromRow(r) : null;
   }
 }
 

@@ -210,3 +210,41 @@ describe('sessions, roots, stimulations, grades, thresholds, events', () => {
     expect(() => store.sessions.start({ caseId: c, source: 'tape' as 'live', sampleRateHz: 1000, channelCount: 16 })).toThrow(/live, replay or import/);
   });
 });
+
+describe('audit chain under concurrent connections and random histories', () => {
+  it('two connections writing decisions in turn extend one unbroken chain', () => {
+    const c = newCase();
+    const other = openCaseStore(file);
+    try {
+      for (let i = 0; i < 20; i++) {
+        const s = i % 2 === 0 ? store : other;
+        s.decisions.recordFor(c, { level: 'L4', side: i % 3 === 0 ? 'L' : 'R', index: 1 + (i % 4) }, { decision: decision(i % 2 ? 'cut' : 'spare') });
+      }
+      expect(other.audit.verifyChain()).toEqual({ entries: 21, firstBreak: null });
+      const ids = store.audit.forCase(c).map((e) => e.id);
+      expect(ids).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+    } finally {
+      other.close();
+    }
+  });
+
+  it('any sequence of decisions and corrections keeps one current decision per rootlet, equal to the last written', async () => {
+    const fc = (await import('fast-check')).default;
+    const c = newCase();
+    const kinds = ['cut', 'spare', 'partial', 'spare-sphincter'] as const;
+    const levels = ['L1', 'L2', 'L3', 'L4', 'L5', 'S1', 'S2'] as const;
+    fc.assert(fc.property(fc.constantFrom(...levels), fc.array(fc.tuple(fc.integer({ min: 1, max: 4 }), fc.constantFrom(...kinds)), { minLength: 1, maxLength: 25 }), (level, ops) => {
+      const last = new Map<number, string>();
+      for (const [index, kind] of ops) {
+        const d = store.decisions.recordFor(c, { level, side: 'L', index }, { decision: decision(kind, 'Dr P', kind === 'partial' ? 0.55 : undefined) });
+        last.set(d.rootletId, kind);
+        const hist = store.decisions.history(d.rootletId);
+        // the history is a line: each row corrects the one before it
+        hist.forEach((h, i) => expect(h.correctsId).toBe(i === 0 ? null : hist[i - 1]!.id));
+      }
+      for (const [rootletId, kind] of last) expect(store.decisions.current(rootletId)!.decision.kind).toBe(kind);
+      return true;
+    }), { numRuns: 15 });
+    expect(store.audit.verifyChain().firstBreak).toBeNull();
+  });
+});
