@@ -26,7 +26,10 @@ export interface FaultPlan {
   readonly corruptByteRate?: number;
   /** Chance per outgoing byte that it is lost. */
   readonly dropByteRate?: number;
-  /** Timed faults, at device time (seconds of sample clock since power-up). */
+  /**
+   * Timed faults, in seconds of device sample clock after the host first started streaming (START), so a
+   * fault lands at the same place in the recording however long the host took to connect.
+   */
   readonly events?: readonly FaultEvent[];
 }
 
@@ -86,6 +89,8 @@ export class SimulatedFirmware {
   private stallUntilSample = 0;
   private stalled: Uint8Array[] = [];
   private nextStatusSample = 0;
+  /** Sample index at the first START; timed faults count from here. */
+  private faultOriginSample: number | null = null;
   private readonly electrodeOffUntil = new Map<number, number>();
   private counts = { samplesGenerated: 0, framesSent: 0, bytesSent: 0, bytesCorrupted: 0, bytesDropped: 0, bytesLostUnplugged: 0, commandsReceived: 0, stimulationsDelivered: 0 };
   private skipCorrupt = 0;
@@ -183,7 +188,7 @@ export class SimulatedFirmware {
     const now = this.synth.nextSample;
     let next = Infinity;
     const f = this.timedFaults[0];
-    if (f) next = Math.min(next, Math.max(1, Math.round(f.atS * this.sampleRateHz) - now));
+    if (f && this.faultOriginSample !== null) next = Math.min(next, Math.max(1, this.faultOriginSample + Math.round(f.atS * this.sampleRateHz) - now));
     if (!this.plugged) next = Math.min(next, Math.max(1, this.plugBackAtSample - now));
     for (const until of this.electrodeOffUntil.values()) next = Math.min(next, Math.max(1, until - now));
     return next;
@@ -192,7 +197,8 @@ export class SimulatedFirmware {
   private applyTimedFaults(): void {
     const now = this.synth.nextSample;
     const fs = this.sampleRateHz;
-    while (this.timedFaults.length && Math.round(this.timedFaults[0]!.atS * fs) <= now) {
+    const origin = this.faultOriginSample;
+    while (origin !== null && this.timedFaults.length && origin + Math.round(this.timedFaults[0]!.atS * fs) <= now) {
       const f = this.timedFaults.shift()!;
       if (f.kind === 'stall') this.stallUntilSample = Math.max(this.stallUntilSample, now + Math.round((f.durationMs / 1000) * fs));
       else if (f.kind === 'unplug') {
@@ -238,6 +244,7 @@ export class SimulatedFirmware {
         return;
       case 'start':
         this.streaming = true;
+        if (this.faultOriginSample === null) this.faultOriginSample = this.synth.nextSample;
         this.ack(m.seq, MSG.START, 'ok');
         this.sendStatus();
         return;
