@@ -5,6 +5,8 @@ export { defaultDatabasePath } from './paths';
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations';
 export { GENESIS_HASH, auditEntryHash, type AuditEntry, type ChainBreak } from './audit';
 export type { MontageRecord } from './cases';
+/** Re-exported for callers that take records straight from the store. */
+export type { CaseRecord } from '../domain';
 export {
   SESSION_SOURCES, SESSION_EVENT_KINDS, type SessionSource, type SessionRecord, type RootRecord, type RootletRecord,
   type StimulationRecord, type GradeRecord, type ThresholdRecord, type SessionEventKind, type SessionEventRecord,
