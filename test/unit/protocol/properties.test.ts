@@ -68,7 +68,11 @@ describe('frame decoder properties', () => {
             else if (at < damagedBytes.length) damagedBytes.splice(at, 1);
           }
           const intactTail = encoded.slice(lastDamaged + 1);
-          const bytes = Uint8Array.from([...damagedBytes, ...intactTail.flatMap((e) => Array.from(e))]);
+          // Traffic goes on after the tail: a false header made by the damage (its header check can
+          // pass by chance, 1 in 256) holds decoding until its claimed length has arrived, at most one
+          // maximum frame. Zero filler stands for that traffic; the intact frames are then all found.
+          const filler = new Array<number>(512 + 13).fill(0);
+          const bytes = Uint8Array.from([...damagedBytes, ...intactTail.flatMap((e) => Array.from(e)), ...filler]);
           let got: Got[] = [];
           expect(() => {
             got = decodeChunked(bytes, cuts).got;
@@ -78,9 +82,25 @@ describe('frame decoder properties', () => {
             const re = encodeFrame(g.type, g.seq, Buffer.from(g.payload, 'hex'));
             expect(encoded.some((e) => Buffer.from(e).equals(Buffer.from(re)))).toBe(true);
           }
-          // the frames after the damaged region come through, in order, at the end
-          const tail = got.slice(got.length - intactTail.length);
-          expect(tail.map((g) => g.seq)).toEqual(intactTail.map((_, i) => lastDamaged + 1 + i));
+          // the frames after the damaged region come through, in order, at the end; one exception is
+          // ambiguous input, not a decoder fault: when the damage removed the last k bytes of a frame
+          // and the next frame starts with those same k bytes (a CRC ending in 0xA5), the bytes are
+          // identical to "intact frame + next frame missing its start", so the next frame is lost
+          const expected = intactTail.map((_, i) => lastDamaged + 1 + i);
+          const tailFirst = intactTail[0];
+          const ambiguous =
+            tailFirst !== undefined &&
+            encoded.slice(0, lastDamaged + 1).some((e) => {
+              for (let k = 1; k < Math.min(e.length, tailFirst.length); k++) {
+                const head = e.subarray(0, e.length - k);
+                const endsWithHead = damagedBytes.length >= head.length && Buffer.from(damagedBytes.slice(damagedBytes.length - head.length)).equals(Buffer.from(head));
+                if (endsWithHead && Buffer.from(e.subarray(e.length - k)).equals(Buffer.from(tailFirst.subarray(0, k)))) return true;
+              }
+              return false;
+            });
+          const tail = got.slice(got.length - intactTail.length).map((g) => g.seq);
+          if (ambiguous && tail[0] !== expected[0]) expect(got.slice(got.length - expected.length + 1).map((g) => g.seq)).toEqual(expected.slice(1));
+          else expect(tail).toEqual(expected);
         },
       ),
       { numRuns: 300 },
