@@ -61,6 +61,14 @@ export function StimPanel() {
           <input type="number" step="0.05" min="0.01" value={ui.ramp.stepMa} aria-label="Ramp step mA"
             onChange={(e) => store.setRamp({ stepMa: Number(e.target.value) })} />
         </label>
+        <label className="field">ramp max mA
+          <input type="number" step="0.5" min="0.1" max="100" value={ui.ramp.maxMa} aria-label="Ramp max mA"
+            onChange={(e) => store.setRamp({ maxMa: Number(e.target.value) })} />
+        </label>
+        <label className="field">ramp Hz
+          <input type="number" step="0.5" min="0.1" max="5" value={ui.ramp.rateHz} aria-label="Ramp rate Hz"
+            onChange={(e) => store.setRamp({ rateHz: Number(e.target.value) })} />
+        </label>
       </div>
       <div className="stim-actions">
         <button className="btn primary" onClick={() => void store.act('ramp')} disabled={!ready || busy !== null} data-testid="btn-ramp">Ramp <kbd>R</kbd></button>

@@ -25,6 +25,10 @@ export interface LiveStats {
 
 const LABEL_W = 64;
 const RING = 240;
+/** No frame for this long: the stream has stopped (device closed or stalled). */
+const STALL_MS = 400;
+/** Extrapolate the sample clock at most this far past the newest frame. */
+const MAX_EXTRAPOLATE_MS = 120;
 
 /**
  * Draws the live traces on a 2D canvas: one lane per channel, each pixel column a min-max bar, stimulus
@@ -48,6 +52,8 @@ export class LiveRenderer {
   private colMin = new Float32Array(0);
   private colMax = new Float32Array(0);
   private dirty = true;
+  /** Right edge of the display, in running samples; only moves forward while streaming. */
+  private displayEnd = 0;
   private readonly ctx: CanvasRenderingContext2D;
 
   constructor(private readonly canvas: HTMLCanvasElement, private readonly buffer: TraceBuffer, options: LiveViewOptions) {
@@ -90,7 +96,17 @@ export class LiveRenderer {
       this.drawnH = h;
       this.dirty = true;
     }
-    if (!this.dirty && this.buffer.version === this.drawnVersion) return;
+    // While data streams, scroll smoothly every animation frame: the right edge follows the sample clock
+    // extrapolated from the newest frame's arrival (host frames come about every 50 ms). When the stream
+    // stops, stop scrolling and draw only on change.
+    const b = this.buffer;
+    const sinceArrivalMs = b.lastArrivalMs > 0 ? performance.now() - b.lastArrivalMs : Infinity;
+    const streaming = sinceArrivalMs < STALL_MS;
+    if (!streaming && !this.dirty && b.version === this.drawnVersion) return;
+    const extrapolated = b.newestSample + Math.min(sinceArrivalMs, MAX_EXTRAPOLATE_MS) * (b.sampleRateHz / 1000);
+    const target = streaming ? extrapolated : b.newestSample;
+    // Never scroll backwards (late frames), but do not run ahead of the data by more than the cap.
+    this.displayEnd = target < this.displayEnd && this.displayEnd - target < b.sampleRateHz ? this.displayEnd : target;
     const t0 = performance.now();
     this.draw(w, h, dpr);
     const t1 = performance.now();
@@ -115,7 +131,7 @@ export class LiveRenderer {
     const plotW = Math.max(1, w - labelW);
     const laneH = h / lanes;
     const span = Math.round(this.options.windowS * b.sampleRateHz);
-    const end = b.newestSample;
+    const end = Math.round(this.displayEnd);
     const start = end - span;
     if (this.colMin.length < plotW) {
       this.colMin = new Float32Array(plotW);
@@ -134,18 +150,17 @@ export class LiveRenderer {
       ctx.font = `${Math.round(11 * dpr)}px sans-serif`;
       ctx.fillText('GAP', x0 + 2 * dpr, h - 4 * dpr);
     }
-    // Stimulus markers: a band over a train, a line at each single pulse.
+    // Stimulus markers: a band over a train, a line at each single pulse (labels go on top, below).
     for (const m of b.stimulusMarkers()) {
       const x0 = xOf(m.sample);
-      if (x0 > w || xOf(m.sample + m.lengthSamples) < labelW) continue;
+      const x1 = xOf(m.sample + m.lengthSamples);
+      if (x0 > w || x1 < labelW) continue;
       if (m.lengthSamples > 0) {
         ctx.fillStyle = 'rgba(242, 204, 96, 0.10)';
-        ctx.fillRect(Math.max(labelW, x0), 0, Math.min(w, xOf(m.sample + m.lengthSamples)) - Math.max(labelW, x0), h);
+        ctx.fillRect(Math.max(labelW, x0), 0, Math.min(w, x1) - Math.max(labelW, x0), h);
       }
       ctx.fillStyle = '#f2cc60';
       if (x0 >= labelW) ctx.fillRect(x0, 0, Math.max(1, dpr), h);
-      ctx.font = `${Math.round(11 * dpr)}px sans-serif`;
-      ctx.fillText(m.label, Math.max(labelW, x0) + 3 * dpr, 11 * dpr);
     }
 
     const scale = this.options.scaleUv;
@@ -190,6 +205,17 @@ export class LiveRenderer {
       }
     }
     ctx.textBaseline = 'alphabetic';
+    ctx.font = `${Math.round(11 * dpr)}px sans-serif`;
+    for (const m of b.stimulusMarkers()) {
+      const x0 = xOf(m.sample);
+      if (x0 > w || xOf(m.sample + m.lengthSamples) < labelW) continue;
+      const x = Math.max(labelW, x0) + 2 * dpr;
+      const tw = ctx.measureText(m.label).width;
+      ctx.fillStyle = 'rgba(10, 14, 19, 0.85)';
+      ctx.fillRect(x, 0, tw + 6 * dpr, 14 * dpr);
+      ctx.fillStyle = '#f2cc60';
+      ctx.fillText(m.label, x + 3 * dpr, 11 * dpr);
+    }
   }
 }
 

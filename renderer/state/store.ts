@@ -38,6 +38,8 @@ export interface RampSettings {
   readonly stepMa: number;
   readonly maxMa: number;
   readonly repeatsPerStep: number;
+  /** Pulse rate of the ramp; about 1 Hz in most centres. */
+  readonly rateHz: number;
 }
 
 export interface UiState {
@@ -85,7 +87,7 @@ function initialState(): UiState {
     ports: null,
     stim: null,
     cursor: { level: 'L2', side: 'L', kind: 'dorsal', rootlet: 1 },
-    ramp: { startMa: 0.1, stepMa: 0.1, maxMa: 5, repeatsPerStep: 2 },
+    ramp: { startMa: 0.1, stepMa: 0.1, maxMa: 5, repeatsPerStep: 2, rateHz: 1 },
     lastRamp: null,
     lastPulse: null,
     lastTrain: null,
@@ -402,8 +404,8 @@ export class Store {
     if (this.state.busy || !(await this.ensureTarget())) return;
     this.set({ busy: 'ramp' });
     try {
-      const { startMa, stepMa, maxMa, repeatsPerStep } = this.state.ramp;
-      const r = this.unwrap(await this.api.runThresholdRamp({ startMa, stepMa, maxMa, repeatsPerStep }), 'threshold ramp');
+      const { startMa, stepMa, maxMa, repeatsPerStep, rateHz } = this.state.ramp;
+      const r = this.unwrap(await this.api.runThresholdRamp({ startMa, stepMa, maxMa, repeatsPerStep, rateHz }), 'threshold ramp');
       if (!r) return;
       this.set({ lastRamp: r, lastPulse: r.pulses[r.pulses.length - 1] ?? null });
       // The test train runs at threshold intensity (domain notes, "Stimulation").
@@ -516,7 +518,6 @@ export class Store {
     }
     if (this.state.save.status === 'saving') return;
     const current = this.state.rootlet?.decision ?? null;
-    const lastGraded = this.latestGradeId();
     this.set({ save: { status: 'saving', message: `saving ${kind}\u2026`, record: null } });
     const r = await this.api.recordDecision({
       caseId: c.case.id,
@@ -527,8 +528,9 @@ export class Store {
       ...(kind === 'partial' ? { fraction: this.state.partialFraction } : {}),
       decidedBy: this.state.clinician.trim() || 'unknown',
       reason: this.state.decisionReason,
+      // gradeId is left out: the contract's GradedTrain carries the stimulation id, not the stored
+      // grade's row id, and a wrong id would be refused by the store's foreign key.
       ...(current ? { correctsId: current.decisionId } : {}),
-      ...(lastGraded !== null ? { gradeId: lastGraded } : {}),
     });
     if (!r.ok) {
       this.set({ save: { status: 'error', message: `NOT saved: ${r.error.message}`, record: null } });
@@ -540,14 +542,6 @@ export class Store {
       decisions: this.state.decisions.some((d) => d.decisionId === rec.decisionId) ? this.state.decisions : [...this.state.decisions, rec],
     });
     await Promise.all([this.refreshRootlet(), this.refreshMap()]);
-  }
-
-  private latestGradeId(): number | null {
-    const cur = this.state.cursor;
-    const t = this.state.lastTrain;
-    if (t && t.grade.target.level === cur.level && t.grade.target.side === cur.side && t.grade.target.rootlet === cur.rootlet) return t.stimulationId;
-    const graded = (this.state.rootlet?.stimulations ?? []).filter((s) => s.grade !== null);
-    return graded.length ? graded[graded.length - 1]!.stimulationId : null;
   }
 }
 
