@@ -13,6 +13,6 @@ export {
 } from './clinical';
 export type { DecisionRecord, CurrentDecision, RecordDecisionInput } from './decisions';
 export { RawWriter, RAW_ENCODING_INT16_SCALED, type RawRange, type RawExtent, type RawWriterOptions } from './raw';
-export { verifyDatabase, type VerifyReport, type VerifyCheck } from './verify';
+export { verifyDatabase, parseAuditHead, type VerifyReport, type VerifyCheck, type VerifyOptions } from './verify';
 export { canonicalJson, sha256Hex } from './canonical';
 export { HOT_QUERIES } from './hot-queries';

@@ -3,9 +3,10 @@ import { AuditLog } from './audit';
 import { canonicalJson } from './canonical';
 import { decisionAuditPayload } from './decisions';
 import { schemaVersion } from './migrations';
+import { StorageError } from './errors';
 
 export interface VerifyCheck {
-  readonly name: 'integrity' | 'foreign-keys' | 'append-only' | 'audit-chain' | 'decisions-audited';
+  readonly name: 'integrity' | 'foreign-keys' | 'append-only' | 'audit-chain' | 'decisions-audited' | 'audit-head';
   readonly ok: boolean;
   /** What was checked, or the first thing found broken (entry/row id and what mismatched). */
   readonly detail: string;
@@ -16,6 +17,23 @@ export interface VerifyReport {
   readonly path: string;
   readonly schemaVersion: number;
   readonly checks: readonly VerifyCheck[];
+  /**
+   * The last audit entry. Recorded elsewhere (a printed report, another machine), it lets a later
+   * `verify --head` prove that no entries were cut off the end, which the chain alone cannot show.
+   */
+  readonly head: { readonly id: number; readonly hash: string } | null;
+}
+
+export interface VerifyOptions {
+  /** A head recorded earlier: that entry must still exist with that hash (hash prefix of >= 12 hex digits). */
+  readonly expectHead?: { readonly id: number; readonly hash: string };
+}
+
+/** Parses `ID:HASH` as printed by verify. */
+export function parseAuditHead(text: string): { id: number; hash: string } {
+  const m = /^\s*(\d+):([0-9a-fA-F]{12,64})\s*$/.exec(text);
+  if (!m) throw new StorageError('invalid-head', `audit head must look like 42:1f2e3d4c5b6a (entry id, colon, at least 12 hex digits of its hash), got '${text}'`);
+  return { id: Number(m[1]), hash: m[2]!.toLowerCase() };
 }
 
 const APPEND_ONLY_TRIGGERS = ['decisions_no_update', 'decisions_no_delete', 'audit_log_no_update', 'audit_log_no_delete'];
@@ -26,7 +44,7 @@ const APPEND_ONLY_TRIGGERS = ['decisions_no_update', 'decisions_no_delete', 'aud
  * audit entry written with it (an edited decision is caught even when the chain itself is intact).
  * Throws StorageError for a missing, foreign or newer-version file.
  */
-export function verifyDatabase(path: string): VerifyReport {
+export function verifyDatabase(path: string, options: VerifyOptions = {}): VerifyReport {
   const db = openDatabase(path, { create: false, migrate: false });
   try {
     const version = schemaVersion(db);
@@ -42,7 +60,7 @@ export function verifyDatabase(path: string): VerifyReport {
 
     if (version < 1) {
       checks.push({ name: 'audit-chain', ok: true, detail: 'empty database (schema version 0)' });
-      return { ok: checks.every((c) => c.ok), path, schemaVersion: version, checks };
+      return { ok: checks.every((c) => c.ok), path, schemaVersion: version, checks, head: null };
     }
 
     const triggers = new Set(db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'trigger'").all().map((r) => r.name));
@@ -55,7 +73,18 @@ export function verifyDatabase(path: string): VerifyReport {
       : `audit entry ${chain.firstBreak.entryId}: ${chain.firstBreak.problem}` });
 
     checks.push(checkDecisionsAudited(db));
-    return { ok: checks.every((c) => c.ok), path, schemaVersion: version, checks };
+    const head = db.prepare<[], { id: number; hash: string }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get() ?? null;
+    if (options.expectHead) {
+      const want = options.expectHead;
+      const row = db.prepare<[number], { hash: string }>('SELECT hash FROM audit_log WHERE id = ?').get(want.id);
+      const ok = row !== undefined && row.hash.startsWith(want.hash.toLowerCase());
+      checks.push({ name: 'audit-head', ok, detail: ok
+        ? `entry ${want.id} still has the recorded hash`
+        : row === undefined
+          ? `audit entry ${want.id} recorded earlier is missing (the log now ends at ${head?.id ?? 'nothing'}): entries were removed`
+          : `audit entry ${want.id}: hash ${row.hash.slice(0, 12)}... differs from the recorded ${want.hash.slice(0, 12)}...` });
+    }
+    return { ok: checks.every((c) => c.ok), path, schemaVersion: version, checks, head: head ? { id: head.id, hash: head.hash } : null };
   } finally {
     db.close();
   }

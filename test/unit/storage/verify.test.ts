@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { makeCaseInfo } from '../../../src/domain';
-import { openCaseStore, verifyDatabase } from '../../../src/storage';
+import { openCaseStore, parseAuditHead, verifyDatabase } from '../../../src/storage';
 import { decision, steppingClock, tempDir } from './helpers';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -118,5 +118,18 @@ describe('verifyDatabase', () => {
     expect(() => verifyDatabase(path.join(tmp.dir, 'nope.db'))).toThrow(/^database not found: .*nope\.db$/);
     tamper('PRAGMA user_version = 7', true);
     expect(() => verifyDatabase(file)).toThrow(/schema version 7, newer than this sdrlog supports \(version 2\)/);
+  });
+
+  it('a recorded head proves that entries cut off the end are missing', () => {
+    const before = verifyDatabase(file);
+    expect(before.head!.id).toBe(4);
+    const head = parseAuditHead(`${before.head!.id}:${before.head!.hash.slice(0, 16)}`);
+    expect(verifyDatabase(file, { expectHead: head }).ok).toBe(true);
+    // remove the last decision and its audit entry together: the chain that is left is intact
+    tamper(`DELETE FROM audit_log WHERE id = 4; DELETE FROM decisions WHERE id = ${decisionIds[2]}`);
+    expect(verifyDatabase(file).checks.find((c) => c.name === 'audit-chain')!.ok).toBe(true);
+    const f = failed(verifyDatabase(file, { expectHead: head }));
+    expect(f['audit-head']).toBe('audit entry 4 recorded earlier is missing (the log now ends at 3): entries were removed');
+    expect(() => parseAuditHead('4:abc')).toThrow(/at least 12 hex digits/);
   });
 });
