@@ -68,10 +68,11 @@ export class SerialTransport implements ByteTransport {
   async write(bytes: Uint8Array): Promise<void> {
     const port = this.port;
     if (!port || !port.isOpen) throw new Error(`${this.options.path} is not open`);
+    // resolves once the bytes are handed to the OS; no tcdrain (it can block for long on a
+    // pseudo-terminal whose reader is slow, and the device's ACK confirms delivery anyway)
     await new Promise<void>((resolve, reject) => {
       port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), (err) => (err ? reject(err) : resolve()));
     });
-    await new Promise<void>((resolve, reject) => port.drain((err) => (err ? reject(err) : resolve())));
   }
 
   async close(): Promise<void> {
