@@ -421,8 +421,8 @@ export class EmgSynthesizer {
     const s1 = s0 + n;
     const fs = this.sampleRateHz;
     const chCount = this.channelCount;
+    // No clearing needed: noise() assigns every sample first.
     if ((this.scratch[0]?.length ?? 0) < n) for (let c = 0; c < chCount; c++) this.scratch[c] = new Float64Array(n);
-    else for (let c = 0; c < chCount; c++) this.scratch[c]!.fill(0, 0, n);
 
     const mainsW = (2 * Math.PI * this.cond.mainsHz) / fs;
     for (let c = 0; c < chCount; c++) {
@@ -438,11 +438,8 @@ export class EmgSynthesizer {
       const mainsAmp = state === 'electrode-off' ? Math.max(150, 20 * this.cond.mainsAmplitudeUv) : state === 'mains-only' ? Math.max(10, 3 * this.cond.mainsAmplitudeUv) : this.cond.mainsAmplitudeUv;
       const mainsA = mainsAmp * (this.mainsGain[c] ?? 1);
       const ph = this.mainsPhase[c] ?? 0;
-      addSinusoid(buf, n, s0, mainsW, mainsA, ph);
-      addSinusoid(buf, n, s0, 3 * mainsW, 0.15 * mainsA, 2 * ph);
-      if (state === 'ok') {
-        for (const w of this.wander[c] ?? []) addSinusoid(buf, n, s0, (2 * Math.PI * w.freqHz) / fs, w.amp * this.cond.wanderAmplitudeUv, w.phase);
-      }
+      addMains(buf, n, s0, mainsW, mainsA, ph);
+      if (state === 'ok') addWander(buf, n, s0, this.wander[c] ?? [], fs, this.cond.wanderAmplitudeUv);
     }
 
     // Responses and artifacts.
@@ -469,7 +466,12 @@ export class EmgSynthesizer {
     this.active = stillActive;
 
     const data = new Float32Array(chCount * n);
-    for (let c = 0; c < chCount; c++) data.set(this.scratch[c]!.subarray(0, n), c * n);
+    for (let c = 0; c < chCount; c++) {
+      // An explicit loop: TypedArray.set across element types takes a slow generic path.
+      const src = this.scratch[c]!;
+      const off = c * n;
+      for (let i = 0; i < n; i++) data[off + i] = src[i]!;
+    }
     for (const x of this.crosstalk) {
       if (this.channelState[x.to] !== 'ok') continue;
       const src = this.scratch[x.from]!;
@@ -516,33 +518,53 @@ export class EmgSynthesizer {
 const ANCHOR_SAMPLES = 64;
 
 /**
- * Adds amp * sin(w * s + phase) for s = s0 .. s0 + n - 1 by phasor rotation, re-anchored with exact
- * sin/cos at every absolute multiple of 64 samples, so the result does not depend on block boundaries.
+ * Adds mains hum amp * (sin(x) + 0.15 sin(3x)), x = w * s + phase, for s = s0 .. s0 + n - 1, by phasor
+ * rotation re-anchored with exact sin/cos at every absolute multiple of 64 samples, so the result does
+ * not depend on block boundaries. The third harmonic comes from sin(3x) = 3 sin x - 4 sin^3 x.
  */
-function addSinusoid(buf: Float64Array, n: number, s0: number, w: number, amp: number, phase: number): void {
+function addMains(buf: Float64Array, n: number, s0: number, w: number, amp: number, phase: number): void {
   if (amp === 0) return;
+  const end = s0 + n;
   const cd = Math.cos(w);
   const sd = Math.sin(w);
-  let anchor = s0 - (s0 % ANCHOR_SAMPLES);
-  let p = (w * anchor + phase) % (2 * Math.PI);
-  let cs = Math.cos(p);
-  let sn = Math.sin(p);
-  for (let s = anchor; s < s0; s++) {
-    const c2 = cs * cd - sn * sd;
-    sn = sn * cd + cs * sd;
-    cs = c2;
-  }
-  for (let i = 0; i < n; i++) {
-    const s = s0 + i;
-    if (s % ANCHOR_SAMPLES === 0 && s !== anchor) {
-      anchor = s;
-      p = (w * anchor + phase) % (2 * Math.PI);
-      cs = Math.cos(p);
-      sn = Math.sin(p);
+  const h = 0.15;
+  for (let anchor = s0 - (s0 % ANCHOR_SAMPLES); anchor < end; anchor += ANCHOR_SAMPLES) {
+    const p = (w * anchor + phase) % (2 * Math.PI);
+    let cs = Math.cos(p);
+    let sn = Math.sin(p);
+    for (let s = anchor; s < s0; s++) {
+      const c2 = cs * cd - sn * sd;
+      sn = sn * cd + cs * sd;
+      cs = c2;
     }
-    buf[i]! += amp * sn;
-    const c2 = cs * cd - sn * sd;
-    sn = sn * cd + cs * sd;
-    cs = c2;
+    const from = Math.max(anchor, s0) - s0;
+    const to = Math.min(anchor + ANCHOR_SAMPLES, end) - s0;
+    for (let i = from; i < to; i++) {
+      buf[i]! += amp * (sn + h * sn * (3 - 4 * sn * sn));
+      const c2 = cs * cd - sn * sd;
+      sn = sn * cd + cs * sd;
+      cs = c2;
+    }
+  }
+}
+
+/**
+ * Adds slow baseline wander (sinusoids below about 1.2 Hz): exact at every absolute multiple of 64
+ * samples and linear in between (error far below a microvolt at these frequencies), block-independent.
+ */
+function addWander(buf: Float64Array, n: number, s0: number, parts: readonly { freqHz: number; amp: number; phase: number }[], fs: number, scaleUv: number): void {
+  if (scaleUv === 0 || parts.length === 0) return;
+  const at = (s: number): number => {
+    let v = 0;
+    for (const p of parts) v += p.amp * Math.sin(2 * Math.PI * p.freqHz * (s / fs) + p.phase);
+    return scaleUv * v;
+  };
+  const end = s0 + n;
+  for (let anchor = s0 - (s0 % ANCHOR_SAMPLES); anchor < end; anchor += ANCHOR_SAMPLES) {
+    const a = at(anchor);
+    const slope = (at(anchor + ANCHOR_SAMPLES) - a) / ANCHOR_SAMPLES;
+    const from = Math.max(anchor, s0);
+    const to = Math.min(anchor + ANCHOR_SAMPLES, end);
+    for (let s = from; s < to; s++) buf[s - s0]! += a + slope * (s - anchor);
   }
 }
