@@ -33,7 +33,10 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): S
   }
   let db: SqliteDatabase;
   try {
-    db = new Database(file, { fileMustExist: !create && !memory });
+    // Under Electron, better-sqlite3 must be the build for Electron's ABI; `npm start` builds one beside
+    // the Node build used by tests and passes its path here (scripts/start-electron.mjs).
+    const nativeBinding = process.env.SDRLOG_SQLITE_BINDING || undefined;
+    db = new Database(file, { fileMustExist: !create && !memory, ...(nativeBinding ? { nativeBinding } : {}) });
   } catch (e) {
     throw new StorageError('db-open-failed', `cannot open database ${file}: ${(e as Error).message}`);
   }
