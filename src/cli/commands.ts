@@ -5,9 +5,11 @@ import { registerSimulate } from './simulate';
 import { registerGrade } from './grade';
 import { registerPorts } from './ports';
 import { registerRecord } from './record';
+import { registerExport } from './export';
+import { registerImport } from './import';
 import { registerWeb } from './web';
 
 /**
  * Every command group of the CLI. Each lives in its own file and is listed here once.
  */
-export const ALL_COMMANDS: CommandRegistrar[] = [registerCase, registerVerify, registerSimulate, registerGrade, registerPorts, registerRecord, registerWeb];
+export const ALL_COMMANDS: CommandRegistrar[] = [registerCase, registerVerify, registerSimulate, registerGrade, registerPorts, registerRecord, registerWeb, registerExport, registerImport];
