@@ -51,8 +51,7 @@ export function gradeEdfFile(file: string, opts: GradeFileOptions): { lines: Gra
   const rules = SUGGESTION_PRESETS[opts.rules ?? 'phillips-park'];
   if (!rules) throw new UserError(`unknown rule preset '${opts.rules}' (known: ${Object.keys(SUGGESTION_PRESETS).join(', ')})`);
   const mains = parseMains(opts.mains ?? 'auto');
-  let session: EdfSession;
-  session = openEdfSession(file, { montageFile: opts.montage ?? null });
+  const session: EdfSession = openEdfSession(file, { montageFile: opts.montage ?? null });
   try {
     const trainsIn = session.stimulations.filter((e) => e.stimulation.mode === 'train');
     const onsetBySample = new Map<number, number>();

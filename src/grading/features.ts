@@ -37,6 +37,67 @@ export function exclusionMask(epoch: StimulusEpoch, guardMs: number): Uint8Array
   return mask;
 }
 
+/**
+ * Extra exclusion after each blanking window, ms, needed for artifact tails the blanking did not cover.
+ * Stimulus artifacts appear on every channel at every pulse (shared domain notes, "Grading"), so the
+ * tail shows in the median over channels of the pulse-locked mean rectified signal (each channel
+ * relative to its own pre-stimulus level); responses are on a few channels only and leave the median
+ * alone. The guard ends where that median stays below 1.5 x baseline for 1 ms, at most `maxMs` after
+ * the blanking (reflex latencies are 10-35 ms, so an 8 ms cap never hides a response).
+ */
+export function artifactTailMs(epoch: StimulusEpoch, channelOffsets: readonly number[], pulses: readonly number[], maxMs = 6): number {
+  const fs = epoch.sampleRateHz;
+  const maxJ = Math.round((maxMs * fs) / 1000);
+  const hold = Math.max(1, Math.round(fs / 1000));
+  if (pulses.length < 2 || channelOffsets.length < 3) return 0;
+  // first kept sample after each pulse's blanking run
+  const starts: number[] = [];
+  for (const p of pulses) {
+    let i = p;
+    while (i < epoch.blanked.length && epoch.blanked[i] === 1) i++;
+    starts.push(i);
+  }
+  const profiles: Float64Array[] = [];
+  for (const off of channelOffsets) {
+    let bs = 0;
+    let bn = 0;
+    for (let i = 0; i < epoch.preSamples; i++) {
+      if (epoch.blanked[i] === 1) continue;
+      bs += Math.abs(epoch.filtered[off + i]!);
+      bn++;
+    }
+    const base = bn > 0 ? bs / bn : 0;
+    if (!(base > 0)) continue;
+    const prof = new Float64Array(maxJ + hold);
+    for (let j = 0; j < prof.length; j++) {
+      let s = 0;
+      let c = 0;
+      for (const st of starts) {
+        const i = st + j;
+        if (i >= epoch.preSamples + epoch.stimSamples) continue;
+        s += Math.abs(epoch.filtered[off + i]!);
+        c++;
+      }
+      prof[j] = c > 0 ? s / c / base : 0;
+    }
+    profiles.push(prof);
+  }
+  if (profiles.length < 3) return 0;
+  const len = maxJ + hold;
+  const med = new Float64Array(len);
+  const col: number[] = new Array<number>(profiles.length);
+  for (let j = 0; j < len; j++) {
+    for (let k = 0; k < profiles.length; k++) col[k] = profiles[k]![j]!;
+    med[j] = median(col);
+  }
+  for (let j = 0; j <= maxJ; j++) {
+    let quiet = true;
+    for (let h = 0; h < hold && quiet; h++) if (med[j + h]! >= 1.5) quiet = false;
+    if (quiet) return (j * 1000) / fs;
+  }
+  return maxMs;
+}
+
 /** Epoch-relative sample indices of the pulses: rising edges of the blanking mask, else derived from the stimulation settings. */
 export function pulseOffsets(epoch: StimulusEpoch): number[] {
   const out: number[] = [];
@@ -89,9 +150,11 @@ export function binLayout(epoch: StimulusEpoch, opts: TrainGradingOptions): BinL
     ends.push(Math.min(trainEnd, Math.round(onset + (k + 1) * w)));
   }
   const postFirst = starts.length;
-  for (let k = 0; trainEnd + (k + 1) * w <= n + 0.5; k++) {
+  // Post-train bins only as far as the after-discharge test looks: the rest of the epoch is not judged.
+  const postLimit = Math.min(n, trainEnd + Math.ceil(((opts.afterDischargeDelayMs + opts.afterDischargeWindowMs) * fs) / 1000 + w));
+  for (let k = 0; trainEnd + (k + 1) * w <= postLimit + 0.5; k++) {
     starts.push(Math.round(trainEnd + k * w));
-    ends.push(Math.min(n, Math.round(trainEnd + (k + 1) * w)));
+    ends.push(Math.min(postLimit, Math.round(trainEnd + (k + 1) * w)));
   }
   return { binMs, starts: Int32Array.from(starts), ends: Int32Array.from(ends), trainFirst, postFirst, firstBinOffsetMs: -nPre * binMs };
 }
@@ -153,41 +216,45 @@ export interface RawCheck {
  * non-mains signal. Robust to small drifts of the mains frequency, unlike a fixed sinusoid fit.
  */
 export function checkRaw(raw: Float32Array, offset: number, n: number, mask: Uint8Array, sampleRateHz: number, preSamples: number): RawCheck {
+  return checkRawRange(raw, offset, 0, n, mask, sampleRateHz, preSamples);
+}
+
+/** checkRaw over samples [from, to) of the channel only (the pre-stimulus window is a cheap first look). */
+export function checkRawRange(raw: Float32Array, offset: number, from: number, to: number, mask: Uint8Array, sampleRateHz: number, preSamples: number): RawCheck {
   let sum = 0;
+  let ss0 = 0;
   let count = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     if (mask[i] === 1) continue;
     const v = raw[offset + i]!;
     if (!Number.isFinite(v)) continue;
     sum += v;
+    ss0 += v * v;
     count++;
   }
   const dc = count > 0 ? sum / count : 0;
-  let ss = 0;
-  for (let i = 0; i < n; i++) {
+  const totalRmsUv = count > 0 ? Math.sqrt(Math.max(0, ss0 / count - dc * dc)) : 0;
+  // one pass for both mains frequencies
+  const p50 = sampleRateHz / 50;
+  const p60 = sampleRateHz / 60;
+  const a50 = Math.floor(p50), f50 = p50 - a50;
+  const a60 = Math.floor(p60), f60 = p60 - a60;
+  let d50 = 0, n50 = 0, d60 = 0, n60 = 0;
+  for (let i = from + a50 + 1; i < to; i++) {
     if (mask[i] === 1) continue;
     const v = raw[offset + i]!;
-    if (Number.isFinite(v)) ss += (v - dc) ** 2;
-  }
-  const totalRmsUv = count > 0 ? Math.sqrt(ss / count) : 0;
-  let best = { res: Infinity, hz: 50 as 50 | 60 };
-  for (const hz of [50, 60] as const) {
-    const p = sampleRateHz / hz;
-    const p0 = Math.floor(p);
-    const frac = p - p0;
-    let dss = 0;
-    let dn = 0;
-    for (let i = p0 + 1; i < n; i++) {
-      if (mask[i] === 1 || mask[i - p0] === 1 || mask[i - p0 - 1] === 1) continue;
-      const delayed = (1 - frac) * raw[offset + i - p0]! + frac * raw[offset + i - p0 - 1]!;
-      const d = raw[offset + i]! - delayed;
-      if (!Number.isFinite(d)) continue;
-      dss += d * d;
-      dn++;
+    if (mask[i - a50] !== 1 && mask[i - a50 - 1] !== 1) {
+      const d = v - ((1 - f50) * raw[offset + i - a50]! + f50 * raw[offset + i - a50 - 1]!);
+      if (Number.isFinite(d)) { d50 += d * d; n50++; }
     }
-    const res = dn > 0 ? Math.sqrt(dss / dn / 2) : 0;
-    if (res < best.res) best = { res, hz };
+    if (mask[i - a60] !== 1 && mask[i - a60 - 1] !== 1) {
+      const d = v - ((1 - f60) * raw[offset + i - a60]! + f60 * raw[offset + i - a60 - 1]!);
+      if (Number.isFinite(d)) { d60 += d * d; n60++; }
+    }
   }
+  const r50 = n50 > 0 ? Math.sqrt(d50 / n50 / 2) : 0;
+  const r60 = n60 > 0 ? Math.sqrt(d60 / n60 / 2) : 0;
+  const best = r50 <= r60 ? { res: r50, hz: 50 as const } : { res: r60, hz: 60 as const };
   const residualRmsUv = Math.min(best.res, totalRmsUv);
   // Resting signal pinned at the rails means a saturated amplifier or an electrode off the skin.
   let lo = Infinity;

@@ -84,8 +84,8 @@ export function gradeRecording(
   return { trains, thresholds: grader.thresholdsSoFar(), events, mainsHz };
 }
 
-/** Notch quality factor and harmonics used when mains is notched for grading: narrow (1.7 Hz at 50 Hz), fundamental plus 3 harmonics. */
-export const MAINS_NOTCH_Q = 30;
+/** Notch quality factor and harmonics used when mains is notched for grading: narrow (3.3 Hz at 50 Hz, tolerating grid drift of about 0.1 Hz), fundamental plus 3 harmonics. */
+export const MAINS_NOTCH_Q = 15;
 export const MAINS_NOTCH_HARMONICS = 3;
 
 function firstSeconds(blocks: readonly SampleBlock[], channelCount: number, fs: number, seconds: number): Float32Array[] {

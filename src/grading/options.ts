@@ -58,7 +58,7 @@ export interface TrainGradingOptions {
 
 export const DEFAULT_TRAIN_GRADING: TrainGradingOptions = {
   binMs: 'pulse',
-  artifactGuardMs: 1.0,
+  artifactGuardMs: 3.0,
   onsetSkipMs: 200,
   onsetSkipMaxFraction: 0.3,
   aboveBaselineRatio: 1.8,

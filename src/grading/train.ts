@@ -12,9 +12,11 @@ import type { StimulusEpoch } from '../pipeline/epoch';
 import { epochLength } from '../pipeline/epoch';
 import {
   analyseSignal,
+  artifactTailMs,
   binLayout,
   channelState,
   checkRaw,
+  checkRawRange,
   correlation,
   exclusionMask,
   pulseOffsets,
@@ -79,13 +81,20 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig): Gra
   if (epoch.gaps.length > 0) warnings.push(`data gaps in this train (${epoch.gaps.reduce((s, g) => s + g.lengthSamples, 0)} samples missing): grade with caution`);
   const n = epochLength(epoch);
   const fs = epoch.sampleRateHz;
-  const mask = exclusionMask(epoch, opts.artifactGuardMs);
   const pulses = pulseOffsets(epoch);
+  const tailMs = artifactTailMs(epoch, montage.channels.map((c) => c.index * n), pulses);
+  const guardMs = Math.max(opts.artifactGuardMs, tailMs);
+  if (tailMs > opts.artifactGuardMs) warnings.push(`stimulus artifact tails outlast the blanking: ${tailMs.toFixed(1)} ms more left out after each pulse`);
+  const mask = exclusionMask(epoch, guardMs);
   const layout = binLayout(epoch, opts);
   const trainMs = (epoch.stimSamples / fs) * 1000;
   const channels = montage.channels;
 
-  const raw: RawCheck[] = channels.map((c) => checkRaw(epoch.raw, c.index * n, n, mask, fs, epoch.preSamples));
+  // A first look at the pre-stimulus window (cheap); channels that look dead there are judged on the whole epoch.
+  const preLook = Math.max(epoch.preSamples, Math.min(n, Math.round(0.1 * fs)));
+  const firstLook: RawCheck[] = channels.map((c) => checkRawRange(epoch.raw, c.index * n, 0, preLook, mask, fs, epoch.preSamples));
+  const looksDead = firstLook.map((r, i) => channelState(r, firstLook.filter((_, j) => j !== i).map((o) => o.residualRmsUv), opts).state !== 'ok');
+  const raw: RawCheck[] = channels.map((c, i) => (looksDead[i] ? checkRaw(epoch.raw, c.index * n, n, mask, fs, epoch.preSamples) : firstLook[i]!));
   const states = raw.map((r, i) => channelState(r, raw.filter((_, j) => j !== i).map((o) => o.residualRmsUv), opts));
 
   const features: (SignalFeatures | null)[] = channels.map((c, i) =>

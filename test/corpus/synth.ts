@@ -88,6 +88,10 @@ export interface SynthCase {
   readonly pulses: readonly SynthPulse[];
   readonly artifactTauMs: number;
   readonly pulseWidthUs: number;
+  /** Offset of the actual mains frequency from nominal, Hz (grid drift). */
+  readonly mainsOffsetHz?: number;
+  /** Slow baseline wander (electrode movement), uV peak at about 0.3-1 Hz. */
+  readonly wanderUv?: number;
 }
 export interface TruthLine {
   readonly onset_s: number;
@@ -123,6 +127,8 @@ export interface CaseVariation {
   readonly lowAmplitude?: boolean;
   readonly trains?: number;
   readonly withRamps?: boolean;
+  /** Harsher recording: strong drifting mains, long artifact tails, baseline wander. */
+  readonly hard?: boolean;
 }
 
 const LEG = ['ILIO', 'ADD', 'VL', 'TA', 'HAM', 'GAS', 'AH', 'EAS'];
@@ -133,7 +139,7 @@ export function makeCase(seed: number, v: CaseVariation = {}): SynthCase {
   const r = rng(seed);
   const fs = pick(r, v.sampleRatesHz ?? [5000, 8000, 10000, 16000, 20000]);
   const mainsHz = pick(r, [50, 60] as const);
-  const mainsLevel = pick(r, [0, 0, 5, 20, 60]);
+  const mainsLevel = v.hard ? pick(r, [60, 120, 200]) : pick(r, [0, 0, 5, 20, 60]);
   const withSentinel = r() < 0.3;
   const muscles = [...LEG, ...(withSentinel ? ['DELT'] : [])];
   const specs: SynthChannel[] = [];
@@ -182,7 +188,13 @@ export function makeCase(seed: number, v: CaseVariation = {}): SynthCase {
     trains.push({ onsetS: t, target, intensityMa: Math.round(thresholdMa * 100) / 100, rateHz, durationS, responses });
     t += durationS + uniform(r, 2.0, 3.0);
   }
-  return { seed, sampleRateHz: fs, mainsHz, durationS: t + 0.5, channels: specs, trains, pulses, artifactTauMs: uniform(r, 0.1, 0.5), pulseWidthUs: pick(r, [100, 200]) };
+  return {
+    seed, sampleRateHz: fs, mainsHz, durationS: t + 0.5, channels: specs, trains, pulses,
+    artifactTauMs: v.hard ? uniform(r, 0.5, 1.0) : uniform(r, 0.1, 0.5),
+    pulseWidthUs: pick(r, [100, 200]),
+    mainsOffsetHz: v.hard ? uniform(r, -0.1, 0.1) : 0,
+    wanderUv: v.hard ? uniform(r, 50, 300) : 0,
+  };
 }
 
 function pickLiveChannel(r: () => number, specs: readonly SynthChannel[], side: Side): number {
@@ -368,9 +380,12 @@ export function renderCase(c: SynthCase): RenderedCase {
     const phase = r() * 2 * Math.PI;
     const offset = uniform(r, -200, 200);
     const floor = ch.dead === 'flat' ? 0.2 : ch.dead === 'mains' ? 0.3 : 0;
+    const f0 = c.mainsHz + (c.mainsOffsetHz ?? 0);
+    const wander = c.wanderUv ?? 0;
+    const wanderHz = uniform(r, 0.3, 1);
     for (let k = 0; k < n; k++) {
-      const hum = ch.mainsUv * (Math.sin((2 * Math.PI * c.mainsHz * k) / fs + phase) + 0.2 * Math.sin((6 * Math.PI * c.mainsHz * k) / fs + 2 * phase));
-      out[k] = x[k]! + hum + offset + floor * gauss(r);
+      const hum = ch.mainsUv * (Math.sin((2 * Math.PI * f0 * k) / fs + phase) + 0.2 * Math.sin((6 * Math.PI * f0 * k) / fs + 2 * phase));
+      out[k] = x[k]! + hum + offset + floor * gauss(r) + wander * Math.sin((2 * Math.PI * wanderHz * k) / fs + phase);
     }
     // stimulus artifact on every channel at every pulse: a square pulse then an exponential tail
     for (const p of pulseSamples) {
