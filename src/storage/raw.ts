@@ -229,6 +229,7 @@ export class RawRepository {
   private readonly extent;
   private readonly lastGapEnd;
   private readonly sessionInfo;
+  private readonly allGaps;
   private readonly openWriters = new Set<RawWriter>();
 
   constructor(private readonly db: SqliteDatabase) {
@@ -242,6 +243,7 @@ export class RawRepository {
       FROM raw_chunks WHERE session_id = ?`);
     this.lastGapEnd = db.prepare<[number], { end: number | null }>('SELECT MAX(start_sample + length_samples) AS "end" FROM raw_gaps WHERE session_id = ?');
     this.sessionInfo = db.prepare<[number], { id: number; sample_rate_hz: number; channel_count: number }>('SELECT id, sample_rate_hz, channel_count FROM sessions WHERE id = ?');
+    this.allGaps = db.prepare<[number], GapRow>('SELECT start_sample, length_samples, reason FROM raw_gaps WHERE session_id = ? ORDER BY start_sample');
   }
 
   private session(sessionId: number): { id: number; sampleRateHz: number; channelCount: number } {
@@ -264,6 +266,11 @@ export class RawRepository {
   /** Flushes and closes every writer still open (the store does this before closing the database). */
   closeWriters(): void {
     for (const w of [...this.openWriters]) w.close();
+  }
+
+  /** Every recorded gap of the session (sequence gaps, disconnections, ...), in sample order; no sample data is read. */
+  gapsOf(sessionId: number): SampleGap[] {
+    return this.allGaps.all(sessionId).map((g) => ({ startSample: g.start_sample, lengthSamples: g.length_samples, reason: g.reason }));
   }
 
   extentOf(sessionId: number): RawExtent {
