@@ -3,13 +3,14 @@ import { makeCaseInfo, makeStimulation } from '../../../src/domain';
 import { openCaseStore } from '../../../src/storage';
 import { ProtocolDevice } from '../../../hardware/protocol-device';
 import { SimulatedTransport } from '../../../hardware/simulated/transport';
+import type { FaultPlan } from '../../../hardware/simulated/firmware';
 import { patientTruth } from '../../../hardware/simulated/patient';
 import { runRampsAndTrains, SessionRecorder } from '../../../src/app/recorder';
 
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
 /** The recorder over the in-process simulated device (manual clock: as fast as possible). */
-async function rig(faults?: ConstructorParameters<typeof SimulatedTransport>[0]['faults']) {
+async function rig(faults?: FaultPlan) {
   const store = openCaseStore(':memory:');
   const caseId = store.cases.create(makeCaseInfo({ patientId: 'REC1', ageYears: 5 })).id;
   const transport = new SimulatedTransport({ seed: 31, clock: 'manual', faults });
