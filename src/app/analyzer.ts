@@ -2,12 +2,17 @@ import type { Montage, SampleBlock, SampleGap, StimulationEvent, TrainGrade } fr
 import { createPipeline, type DisplayFrame, type Pipeline, type PipelineSettingsInput, type StimulusEpoch } from '../pipeline';
 import { SessionGrader } from '../grading/session-grader';
 import type { PulseResponse, ThresholdEstimate } from '../grading/threshold';
+import type { GradingEvent } from '../grading/session-grader';
+import { startPipelineWorker } from './pipeline-worker-host';
 import type { TraceFrame } from '../contracts';
 
 /** Where the analysis reports to. Called on the thread that owns the app service. */
 export interface AnalyzerSink {
-  /** A train graded; `latencyMs` = grade emission - arrival of the block that completed its epoch. */
-  grade(grade: TrainGrade, event: StimulationEvent, latencyMs: number | null): void;
+  /**
+   * A train graded (its onset is `grade.onsetSample`); `latencyMs` = grade emission - arrival of the
+   * block that completed its epoch.
+   */
+  grade(grade: TrainGrade, latencyMs: number | null): void;
   /** A single pulse measured (response per channel). */
   pulse(response: PulseResponse): void;
   /** A target's threshold estimate after a pulse (lowest reproducible intensity so far). */
@@ -67,6 +72,60 @@ export function displayToTraceFrames(f: DisplayFrame): Omit<TraceFrame, 'dropped
   return out;
 }
 
+function routeGrading(e: GradingEvent, completedAtMs: number, config: AnalyzerConfig, sink: AnalyzerSink): void {
+  if (e.type === 'train-grade') sink.grade(e.grade, Math.max(0, config.nowMs() - completedAtMs));
+  else if (e.type === 'pulse-response') sink.pulse(e.response);
+  else if (e.type === 'threshold') sink.threshold(e.threshold);
+  else sink.error(`stimulation at sample ${e.onsetSample} not graded: ${e.reason}`);
+}
+
+/**
+ * The product's analysis: pipeline and SessionGrader in a worker thread (src/app/pipeline-worker), so
+ * decoding, storage and the UI never wait on filtering or grading. Blocks are copied once into the
+ * transfer (the device's array stays usable by its other listeners).
+ */
+export function createWorkerAnalyzer(config: AnalyzerConfig, sink: AnalyzerSink): Analyzer {
+  let disposed = false;
+  const worker = startPipelineWorker({
+    sampleRateHz: config.sampleRateHz,
+    channelCount: config.channelCount,
+    unit: 'uV',
+    settings: config.settings,
+    montage: config.montage,
+    postEpochs: true,
+    onEpoch: (epoch) => sink.epoch(epoch),
+    onGrading: (event, completedAtMs) => routeGrading(event, completedAtMs, config, sink),
+    onError: (code, message) => { if (!disposed) sink.error(`analysis (${code}): ${message}`); },
+  });
+  worker.ready.catch((e: unknown) => sink.error(`analysis worker did not start: ${(e as Error).message}`));
+  let draining = false;
+  const guard = (what: string, fn: () => void) => {
+    if (disposed) return;
+    try {
+      fn();
+    } catch (e) {
+      sink.error(`${what}: ${(e as Error).message}`);
+    }
+  };
+  return {
+    pushBlock: (b, t) => guard('analysis block', () => worker.pushBlock({ ...b, data: b.data.slice() }, t)),
+    pushStimulation: (e) => guard('analysis stimulation', () => worker.pushStimulation(e)),
+    pushGap: (g, t) => guard('analysis gap', () => worker.pushGap(g, t)),
+    drainDisplay: () => {
+      if (draining || disposed) return;
+      draining = true;
+      worker.drainDisplay().then((f) => {
+        if (f && f.columnCount > 0 && !disposed) for (const t of displayToTraceFrames(f)) sink.trace(t);
+      }, () => undefined).finally(() => { draining = false; });
+    },
+    dispose: async () => {
+      if (disposed) return;
+      disposed = true;
+      await worker.dispose();
+    },
+  };
+}
+
 /**
  * The analysis run in the calling thread: createPipeline (src/pipeline) cuts epochs, SessionGrader
  * (src/grading) grades trains and measures single pulses against the case montage. Used where no worker is available and in
@@ -76,12 +135,7 @@ export function createInProcessAnalyzer(config: AnalyzerConfig, sink: AnalyzerSi
   const grader = new SessionGrader({ montage: config.montage });
   const onEpoch = (epoch: StimulusEpoch, timing: { completedAtMs: number }) => {
     sink.epoch(epoch);
-    for (const e of grader.push(epoch)) {
-      if (e.type === 'train-grade') sink.grade(e.grade, epoch.event, Math.max(0, config.nowMs() - timing.completedAtMs));
-      else if (e.type === 'pulse-response') sink.pulse(e.response);
-      else if (e.type === 'threshold') sink.threshold(e.threshold);
-      else sink.error(`stimulation at sample ${e.onsetSample} not graded: ${e.reason}`);
-    }
+    for (const e of grader.push(epoch)) routeGrading(e, timing.completedAtMs, config, sink);
   };
   const pipeline: Pipeline = createPipeline({
     sampleRateHz: config.sampleRateHz,

@@ -31,10 +31,11 @@ import {
   type StimulationSettings,
   type TopicName,
 } from '../contracts';
-import { openCaseStore, type CaseStore, type DecisionRecord, type RawWriter, type SessionRecord } from '../storage';
+import { openCaseStore, type CaseStore, type DecisionRecord, type SessionRecord } from '../storage';
 import type { ConnectionState, Disposer, EmgDevice, LinkCounters } from '../../hardware/device';
 import { createPipeline, type StimulusEpoch } from '../pipeline';
-import { createInProcessAnalyzer, type Analyzer, type AnalyzerFactory } from './analyzer';
+import { createWorkerAnalyzer, type Analyzer, type AnalyzerFactory } from './analyzer';
+import { SessionRecorder } from './recorder';
 import type { PulseResponse as GraderPulse, ThresholdEstimate } from '../grading/threshold';
 import { EventHub } from './event-hub';
 import { GradeLatencyTracker } from './latency';
@@ -94,7 +95,7 @@ export interface SdrAppOptions {
   readonly createDevice: DeviceFactory;
   /** Serial port enumeration (hardware/serial); may throw in containers without udev. */
   readonly listSerialPorts?: () => Promise<readonly SerialPortDescription[]>;
-  /** Defaults to the in-process pipeline + grader. */
+  /** Defaults to the pipeline + grader in a worker thread (createWorkerAnalyzer); tests may run them in-process. */
   readonly createAnalyzer?: AnalyzerFactory;
   readonly clock?: AppClock;
   /** How long runTrain / triggerPulse wait for the device and the grade. Default 15 s. */
@@ -128,8 +129,9 @@ interface Recording {
   readonly caseId: string;
   readonly session: SessionRecord;
   readonly montage: Montage;
-  readonly writer: RawWriter;
+  readonly recorder: SessionRecorder;
   readonly analyzer: Analyzer;
+  readonly disposers: readonly Disposer[];
 }
 
 interface StimWaiter {
@@ -161,7 +163,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
   const store: CaseStore = openCaseStore(options.dbPath, { now: () => clock.now() });
   const hub = new EventHub();
   const latency = new GradeLatencyTracker();
-  const createAnalyzer = options.createAnalyzer ?? createInProcessAnalyzer;
+  const createAnalyzer = options.createAnalyzer ?? createWorkerAnalyzer;
   const stimTimeoutMs = options.stimulationTimeoutMs ?? 15_000;
 
   let openCaseId: string | null = null;
@@ -182,6 +184,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
   const stimWaiters: StimWaiter[] = [];
   const gradeWaiters: GradeWaiter[] = [];
   const pulseWaiters: PulseWaiter[] = [];
+  let awaitingThreshold: PulseResponse | null = null;
   /** Latest threshold estimate per target key, and the value last stored for it. */
   const thresholdEstimates = new Map<string, ThresholdEstimate>();
   const storedThresholds = new Map<string, number | null>();
@@ -311,17 +314,16 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
       fail(`the montage has ${montage.channels.length} channels but the device records ${info.channelCount}`);
       return;
     }
-    const montageId = store.montages.current(openCaseId)?.id ?? null;
-    const session = store.sessions.start({
-      caseId: openCaseId, source: 'live', sampleRateHz: info.sampleRateHz, channelCount: info.channelCount, montageId,
-      deviceInfo: { model: info.model, firmware: info.firmware, source: deviceSource, path: devicePath },
-    });
-    const writer = store.raw.writer(session.id, { flushIntervalMs: options.rawFlushIntervalMs ?? 1000 });
     const caseId = openCaseId;
+    // the recorder makes raw EMG, gaps, stimulations and electrode/link events durable (src/app/recorder.ts)
+    const recorder = new SessionRecorder({
+      store, caseId, device, montageId: store.montages.current(caseId)?.id ?? null, rawFlushMs: options.rawFlushIntervalMs ?? 1000,
+    });
+    const session = store.sessions.get(recorder.sessionId)!;
     const analyzer = createAnalyzer(
       { sampleRateHz: info.sampleRateHz, channelCount: info.channelCount, montage, nowMs: () => clock.monotonicMs() },
       {
-        grade: (grade, event, latencyMs) => onGrade(caseId, session.id, grade, event, latencyMs),
+        grade: (grade, latencyMs) => onGrade(caseId, session.id, grade, latencyMs),
         pulse: (response) => onPulse(response),
         threshold: (estimate) => onThreshold(caseId, session.id, estimate),
         epoch: (epoch) => {
@@ -336,7 +338,15 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
         error: (message) => fail(message),
       },
     );
-    recording = { caseId, session, montage, writer, analyzer };
+    const disposers = [
+      recorder.onBlock((block) => {
+        if (recordedFrom === null) recordedFrom = block.startSample;
+        recordedTo = block.startSample + block.samplesPerChannel;
+        analyzer.pushBlock(block, clock.monotonicMs());
+      }),
+      recorder.onStimulation((event) => onStimulationStored(session.id, event)),
+    ];
+    recording = { caseId, session, montage, recorder, analyzer, disposers };
     stimIdByOnset.clear();
     recordedFrom = null;
     recordedTo = 0;
@@ -345,17 +355,18 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
     emitStatus();
   }
 
-  async function stopRecording(clean: boolean): Promise<number | null> {
+  /** Ends the live session: the recorder flushes raw data and ends the session cleanly. */
+  async function stopRecording(): Promise<number | null> {
     const r = recording;
     if (!r) return null;
     recording = null;
     if (displayTimer) clearInterval(displayTimer);
     displayTimer = null;
+    for (const d of r.disposers) d();
     try {
-      r.writer.close();
+      r.recorder.stop();
     } finally {
       await r.analyzer.dispose();
-      store.sessions.end(r.session.id, clean);
     }
     for (const w of gradeWaiters.splice(0)) w.reject(new AppError('session-ended', 'the recording session ended before the train was graded'));
     for (const w of pulseWaiters.splice(0)) w.reject(new AppError('session-ended', 'the recording session ended before the pulse was measured'));
@@ -365,63 +376,47 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
     return r.session.id;
   }
 
+  /** Byte arrival time of each block, for the grade latency shown in status. */
   function onBlock(block: SampleBlock): void {
-    const now = clock.monotonicMs();
-    latency.noteArrival(block.startSample + block.samplesPerChannel, now);
-    const r = recording;
-    if (!r) return;
-    if (recordedFrom === null) recordedFrom = block.startSample;
-    recordedTo = block.startSample + block.samplesPerChannel;
-    try {
-      r.writer.append(block);
-    } catch (e) {
-      fail(`raw data not stored: ${(e as Error).message}`);
-    }
-    r.analyzer.pushBlock(block, now);
+    latency.noteArrival(block.startSample + block.samplesPerChannel, clock.monotonicMs());
   }
 
   function onGap(gap: SampleGap): void {
+    recording?.analyzer.pushGap(gap, clock.monotonicMs());
+  }
+
+  /** A stimulation while nothing records it (no case open): shown, never silently lost from view. */
+  function onStimulationUnrecorded(event: StimulationEvent): void {
+    if (recording) return;
+    hub.emit('stimulation', { stimulationId: null, caseId: null, sessionId: null, sampleIndex: event.sampleIndex, stimulation: event.stimulation, highIntensity: false });
+    const i = stimWaiters.findIndex((w) => w.mode === event.stimulation.mode);
+    if (i >= 0) stimWaiters.splice(i, 1)[0]!.reject(new AppError('not-recording', 'the stimulation was delivered but no case is recording it'));
+  }
+
+  /** Called by the recorder once the stimulation is durable. */
+  function onStimulationStored(sessionId: number, event: StimulationEvent): void {
     const r = recording;
     if (!r) return;
-    try {
-      r.writer.appendGap(gap);
-    } catch (e) {
-      fail(`gap not stored: ${(e as Error).message}`);
+    // the recorder stored it; find its row (latest with this onset in the session)
+    const rec = store.stimulations.forSession(sessionId).filter((x) => x.onsetSample === event.sampleIndex).pop();
+    if (!rec) {
+      fail(`stimulation at sample ${event.sampleIndex} was not stored`);
+      return;
     }
-    r.analyzer.pushGap(gap, clock.monotonicMs());
-  }
-
-  function onStimulation(event: StimulationEvent): void {
-    const r = recording;
-    let stimulationId: number | null = null;
-    let highIntensity = false;
-    if (r) {
-      try {
-        const rec = store.stimulations.record(r.session.id, { sampleIndex: event.sampleIndex, stimulation: event.stimulation });
-        stimulationId = rec.id;
-        highIntensity = rec.highIntensity;
-        stimIdByOnset.set(event.sampleIndex, rec.id);
-      } catch (e) {
-        fail(`stimulation not stored: ${(e as Error).message}`);
-      }
-      r.analyzer.pushStimulation(event, clock.monotonicMs());
-    }
+    stimIdByOnset.set(event.sampleIndex, rec.id);
+    r.analyzer.pushStimulation(event, clock.monotonicMs());
     hub.emit('stimulation', {
-      stimulationId, caseId: r?.caseId ?? null, sessionId: r?.session.id ?? null, sampleIndex: event.sampleIndex,
-      stimulation: event.stimulation, highIntensity,
+      stimulationId: rec.id, caseId: r.caseId, sessionId, sampleIndex: event.sampleIndex, stimulation: event.stimulation, highIntensity: rec.highIntensity,
     });
     const i = stimWaiters.findIndex((w) => w.mode === event.stimulation.mode);
-    if (i >= 0) {
-      const [w] = stimWaiters.splice(i, 1);
-      if (stimulationId === null) w!.reject(new AppError('not-recording', 'the stimulation was delivered but no case is recording it'));
-      else w!.resolve({ event, stimulationId });
-    }
+    if (i >= 0) stimWaiters.splice(i, 1)[0]!.resolve({ event, stimulationId: rec.id });
   }
 
-  function onGrade(caseId: string, sessionId: number, grade: TrainGrade, event: StimulationEvent, latencyMs: number | null): void {
-    const stimulationId = stimIdByOnset.get(event.sampleIndex);
-    if (stimulationId === undefined) {
-      fail(`a grade arrived for an unrecorded train at sample ${event.sampleIndex}`);
+  function onGrade(caseId: string, sessionId: number, grade: TrainGrade, latencyMs: number | null): void {
+    const stimulationId = stimIdByOnset.get(grade.onsetSample);
+    const stim = stimulationId === undefined ? null : store.stimulations.get(stimulationId);
+    if (stimulationId === undefined || !stim) {
+      fail(`a grade arrived for an unrecorded train at sample ${grade.onsetSample}`);
       return;
     }
     const clean = toWireGrade(grade);
@@ -431,13 +426,12 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
       fail(`grade not stored: ${(e as Error).message}`);
     }
     if (latencyMs !== null) latency.record(latencyMs);
-    const stim = store.stimulations.get(stimulationId);
     const graded: GradedTrain = {
-      stimulationId, caseId, sessionId, stimulation: event.stimulation, grade: clean, latencyMs,
-      highIntensity: stim?.highIntensity ?? false,
+      stimulationId, caseId, sessionId, stimulation: { ...stim.stimulation, target: stim.stimulation.target ? { ...stim.stimulation.target } : null },
+      grade: clean, latencyMs, highIntensity: stim.highIntensity,
     };
     hub.emit('grade', graded);
-    const i = gradeWaiters.findIndex((w) => w.onsetSample === event.sampleIndex);
+    const i = gradeWaiters.findIndex((w) => w.onsetSample === grade.onsetSample);
     if (i >= 0) gradeWaiters.splice(i, 1)[0]!.resolve(graded);
     emitMap(caseId);
     emitStatus();
@@ -451,7 +445,13 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
       channels: p.channels.map((c) => ({ channel: c.channel, responding: c.responded, latencyMs: c.latencyMs, amplitudeUv: c.amplitudeUv })),
     };
     hub.emit('pulse', view);
-    const i = pulseWaiters.findIndex((w) => w.onsetSample === p.onsetSample);
+    // a targeted pulse is followed by its threshold update: answer once that has been applied
+    if (p.target) awaitingThreshold = view;
+    else resolvePulse(view);
+  }
+
+  function resolvePulse(view: PulseResponse): void {
+    const i = pulseWaiters.findIndex((w) => w.onsetSample === view.onsetSample);
     if (i >= 0) pulseWaiters.splice(i, 1)[0]!.resolve(view);
   }
 
@@ -459,6 +459,16 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
   function onThreshold(caseId: string, sessionId: number, t: ThresholdEstimate): void {
     const key = targetKeyOf(t.target);
     thresholdEstimates.set(key, t);
+    const pulse = awaitingThreshold;
+    awaitingThreshold = null;
+    try {
+      storeThreshold(caseId, sessionId, key, t);
+    } finally {
+      if (pulse) resolvePulse(pulse);
+    }
+  }
+
+  function storeThreshold(caseId: string, sessionId: number, key: string, t: ThresholdEstimate): void {
     if (storedThresholds.has(key) && storedThresholds.get(key) === t.thresholdMa) return;
     if (!storedThresholds.has(key) && t.thresholdMa === null) return;
     try {
@@ -626,7 +636,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
     async openCase(req) {
       requireCase(req.caseId);
       if (openCaseId !== req.caseId) {
-        await stopRecording(true);
+        await stopRecording();
         openCaseId = req.caseId;
       }
       startRecordingIfReady();
@@ -636,7 +646,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
       requireCase(req.caseId);
       let closedSessionId: number | null = null;
       if (openCaseId === req.caseId) {
-        closedSessionId = await stopRecording(true);
+        closedSessionId = await stopRecording();
         openCaseId = null;
       }
       return { closedSessionId };
@@ -677,7 +687,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
       }
     },
     async connectDevice(req) {
-      await stopRecording(true);
+      await stopRecording();
       await detachDevice();
       deviceSource = req.source;
       devicePath = req.source === 'serial' ? req.path : null;
@@ -699,17 +709,11 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
       deviceDisposers = [
         d.on('block', onBlock),
         d.on('gap', onGap),
-        d.on('stimulation', onStimulation),
+        d.on('stimulation', onStimulationUnrecorded),
         d.on('status', (status: readonly ChannelStatus[]) => {
           const off = status.filter((s) => s.electrodeOff).map((s) => s.channel).sort((a, b) => a - b);
+          // the recorder logs the changes in the session; here the status shown to the UI
           if (off.join() !== electrodeOff.join()) {
-            const r = recording;
-            if (r) {
-              const newlyOff = off.filter((c) => !electrodeOff.includes(c));
-              const back = electrodeOff.filter((c) => !off.includes(c));
-              for (const c of newlyOff) store.events.record(r.session.id, { kind: 'electrode-off', channel: c, message: `electrode off on channel ${c}` });
-              for (const c of back) store.events.record(r.session.id, { kind: 'electrode-on', channel: c, message: `electrode back on channel ${c}` });
-            }
             electrodeOff = off;
             emitStatus();
           }
@@ -740,7 +744,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
     },
     async disconnectDevice() {
       if (device) await device.send({ type: 'stop' }).catch(() => undefined);
-      await stopRecording(true);
+      await stopRecording();
       await detachDevice();
       deviceSource = 'none';
       devicePath = null;
@@ -897,7 +901,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
       if (closed) return;
       closed = true;
       if (device) await device.send({ type: 'stop' }).catch(() => undefined);
-      await stopRecording(true);
+      await stopRecording();
       await detachDevice();
       hub.clear();
       store.close();
