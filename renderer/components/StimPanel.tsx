@@ -8,7 +8,7 @@ export function StimPanel() {
   const ui = useUi();
   const { cursor, stim, busy, lastRamp, lastPulse, rootlet } = ui;
   const settings = stim?.settings;
-  const threshold = lastRamp && sameRootlet(lastRamp.result.target, cursor) ? lastRamp.result.thresholdMa : latestThreshold(rootlet);
+  const threshold = ui.rampThreshold?.ma ?? latestThreshold(rootlet);
   const ready = ui.device?.connection === 'open' && ui.caseDetail !== null;
   return (
     <section className="panel col" aria-label="Stimulation">
@@ -79,7 +79,8 @@ export function StimPanel() {
       {!ready && <div className="muted">{ui.caseDetail ? 'Connect a device to stimulate (5).' : 'Open a case first (4).'}</div>}
 
       <dl className="kv">
-        <dt>threshold</dt><dd data-testid="threshold">{formatMa(threshold)}</dd>
+        <dt>threshold</dt>
+        <dd><span data-testid="threshold">{formatMa(threshold)}</span>{ui.rampThreshold?.source === 'pulses' && <span className="muted">{` (from ${ui.ramp.repeatsPerStep} responding pulses; grader estimate pending)`}</span>}</dd>
         <dt>last pulse</dt>
         <dd>{lastPulse ? `${lastPulse.intensityMa.toFixed(2)} mA, ${lastPulse.responding ? `${lastPulse.channels.filter((c) => c.responding).length} ch responding` : 'no response'}` : '\u2013'}</dd>
         {lastRamp && sameRootlet(lastRamp.result.target, cursor) && <><dt>ramp</dt><dd>{`${lastRamp.pulses.length} pulses`}</dd></>}

@@ -53,6 +53,8 @@ export interface UiState {
   readonly cursor: TargetCursor;
   readonly ramp: RampSettings;
   readonly lastRamp: RampResult | null;
+  /** Threshold found by the last ramp and where it came from (shown with the value). */
+  readonly rampThreshold: { readonly ma: number; readonly source: 'grader' | 'pulses' } | null;
   readonly lastPulse: PulseResponse | null;
   readonly lastTrain: GradedTrain | null;
   /** Stimulus-locked traces of `lastTrain`: filtered band and envelope. */
@@ -89,6 +91,7 @@ function initialState(): UiState {
     cursor: { level: 'L2', side: 'L', kind: 'dorsal', rootlet: 1 },
     ramp: { startMa: 0.1, stepMa: 0.1, maxMa: 5, repeatsPerStep: 2, rateHz: 1 },
     lastRamp: null,
+    rampThreshold: null,
     lastPulse: null,
     lastTrain: null,
     epoch: null,
@@ -369,7 +372,7 @@ export class Store {
   async setCursor(cursor: TargetCursor): Promise<void> {
     const seq = ++this.targetSeq;
     const sameRootlet = sameTarget(cursor, this.state.cursor);
-    this.set({ cursor, ...(sameRootlet ? {} : { save: { status: 'idle', message: '', record: null }, decisionReason: '' }) });
+    this.set({ cursor, ...(sameRootlet ? {} : { save: { status: 'idle', message: '', record: null }, decisionReason: '', rampThreshold: null }) });
     const target = { level: cursor.level, side: cursor.side, kind: cursor.kind, rootlet: cursor.kind === 'ventral' ? null : cursor.rootlet };
     const r = await this.api.setStimulation({ target });
     if (seq !== this.targetSeq) return; // a newer move superseded this one
@@ -407,10 +410,15 @@ export class Store {
       const { startMa, stepMa, maxMa, repeatsPerStep, rateHz } = this.state.ramp;
       const r = this.unwrap(await this.api.runThresholdRamp({ startMa, stepMa, maxMa, repeatsPerStep, rateHz }), 'threshold ramp');
       if (!r) return;
-      this.set({ lastRamp: r, lastPulse: r.pulses[r.pulses.length - 1] ?? null });
-      // The test train runs at threshold intensity (domain notes, "Stimulation").
-      if (r.result.thresholdMa !== null) await this.setStimSettings({ intensityMa: r.result.thresholdMa });
       await Promise.all([this.refreshRootlet(), this.refreshMap()]);
+      const stored = this.state.rootlet?.thresholds ?? [];
+      const graderMa = r.result.thresholdMa ?? stored[stored.length - 1]?.thresholdMa ?? null;
+      const pulsesMa = reproducibleIntensity(r.pulses, repeatsPerStep);
+      const found = graderMa !== null ? { ma: graderMa, source: 'grader' as const } : pulsesMa !== null ? { ma: pulsesMa, source: 'pulses' as const } : null;
+      this.set({ lastRamp: r, rampThreshold: found, lastPulse: r.pulses[r.pulses.length - 1] ?? null });
+      // The test train runs at threshold intensity (domain notes, "Stimulation").
+      if (found) await this.setStimSettings({ intensityMa: found.ma });
+      else this.reportError(`Threshold ramp: no reproducible response up to ${maxMa} mA.`);
     } finally {
       this.set({ busy: null });
     }
@@ -543,6 +551,17 @@ export class Store {
     });
     await Promise.all([this.refreshRootlet(), this.refreshMap()]);
   }
+}
+
+/**
+ * The lowest ramp intensity at which every pulse responded (`repeats` in a row): the reproducible-response
+ * definition of threshold (domain notes, "Stimulation"), read straight from the pulses delivered.
+ */
+export function reproducibleIntensity(pulses: readonly { intensityMa: number; responding: boolean }[], repeats: number): number | null {
+  const byMa = new Map<number, boolean[]>();
+  for (const p of pulses) byMa.set(p.intensityMa, [...(byMa.get(p.intensityMa) ?? []), p.responding]);
+  const ok = [...byMa.entries()].filter(([, r]) => r.length >= repeats && r.every(Boolean)).map(([ma]) => ma);
+  return ok.length ? Math.min(...ok) : null;
 }
 
 function sameTarget(a: TargetCursor, b: TargetCursor): boolean {

@@ -147,7 +147,11 @@ describe('sdrlog UI end to end', () => {
       await key('r');
       await page.getByTestId('busy').waitFor({ timeout: 5_000 }).catch(() => undefined);
       await waitIdle();
-      expect(await page.getByTestId('threshold').textContent()).toMatch(/mA$/);
+      if (!/mA$/.test((await page.getByTestId('threshold').textContent()) ?? '')) {
+        await screenshot(page, 'debug-ramp');
+        console.log(await page.locator('[aria-label="Stimulation"]').textContent());
+      }
+      expect(await page.getByTestId('threshold').textContent(), (await page.getByTestId('error-banner').allTextContents()).join('; ')).toMatch(/mA$/);
       mark('ramp done');
       await key('t');
       await waitIdle();
