@@ -71,6 +71,7 @@ export class RawWriter {
   private nextSample: number | null;
   private timerHandle: ReturnType<typeof setInterval> | null = null;
   private closed = false;
+  private timerError: Error | null = null;
   private readonly writeTx;
 
   constructor(
@@ -100,7 +101,15 @@ export class RawWriter {
       for (const g of gaps) this.insertGap.run(session.id, g.startSample, g.lengthSamples, g.reason);
     });
     if (options.timer ?? true) {
-      this.timerHandle = setInterval(() => this.flush(), intervalMs);
+      this.timerHandle = setInterval(() => {
+        // never throw from a timer (it would take the process down): keep the error for the owner,
+        // who gets it from the next append/flush; the samples stay buffered for the retry
+        try {
+          this.flush();
+        } catch (e) {
+          this.timerError ??= e instanceof Error ? e : new Error(String(e));
+        }
+      }, intervalMs);
       this.timerHandle.unref?.();
     }
   }
@@ -131,6 +140,15 @@ export class RawWriter {
     const n = block.samplesPerChannel;
     let done = 0;
     while (done < n) {
+      if (this.buffered === this.capacity) {
+        // a previous flush failed (the error went to the caller); retry before taking more
+        try {
+          this.flush();
+        } catch (e) {
+          throw new StorageError('raw-write-failed', `raw EMG of session ${this.session.id} accepted up to sample ${this.nextSample ?? block.startSample}, not beyond: ${(e as Error).message}`);
+        }
+        this.bufferStart = block.startSample + done;
+      }
       const take = Math.min(n - done, this.capacity - this.buffered);
       for (let c = 0; c < this.session.channelCount; c++) {
         this.buffer.set(block.data.subarray(c * n + done, c * n + done + take), c * this.capacity + this.buffered);
@@ -139,7 +157,7 @@ export class RawWriter {
       done += take;
       this.nextSample = block.startSample + done;
       if (this.buffered === this.capacity) {
-        this.flush();
+        this.flushWith([]); // if this throws, the whole block is buffered and the next call retries
         this.bufferStart = block.startSample + done;
       }
     }
@@ -166,6 +184,7 @@ export class RawWriter {
   /** Writes everything buffered now (one transaction). */
   flush(): void {
     if (this.closed) return;
+    this.assertOpen();
     this.flushWith([]);
   }
 
@@ -192,6 +211,11 @@ export class RawWriter {
 
   private assertOpen(): void {
     if (this.closed) throw new StorageError('raw-writer-closed', `raw writer of session ${this.session.id} is closed`);
+    const e = this.timerError;
+    if (e) {
+      this.timerError = null;
+      throw new StorageError('raw-write-failed', `writing raw EMG of session ${this.session.id} failed: ${e.message}`);
+    }
   }
 }
 

@@ -176,3 +176,25 @@ describe('raw writer ownership', () => {
     s3.close();
   });
 });
+
+describe('raw writer failures', () => {
+  it('a failed timed flush never throws from the timer; the owner gets it next and nothing buffered is lost', async () => {
+    const file = path.join(tmp.dir, 'busy.db');
+    const s2 = openCaseStore(file, { busyTimeoutMs: 0 });
+    const c = s2.cases.create(makeCaseInfo({ patientId: 'P3', ageYears: 5 }));
+    const sid = s2.sessions.start({ caseId: c.id, source: 'live', sampleRateHz: RATE, channelCount: CH }).id;
+    const w = s2.raw.writer(sid, { flushIntervalMs: 20 });
+    w.append(block(0, 10));
+    // another process holds the write lock: the timed flush fails with SQLITE_BUSY
+    const blocker = new (await import('better-sqlite3')).default(file);
+    blocker.exec('BEGIN IMMEDIATE');
+    await new Promise((r) => setTimeout(r, 80));
+    expect(() => w.append(block(10, 5))).toThrow(/writing raw EMG of session \d+ failed: database is locked/);
+    blocker.exec('ROLLBACK');
+    blocker.close();
+    w.append(block(10, 5));
+    w.close();
+    expect(s2.raw.read(sid, 0, 15).gaps).toEqual([]);
+    s2.close();
+  });
+});
