@@ -164,6 +164,35 @@ describe('EMG synthesizer', () => {
     });
   }
 
+  it('modulates a clonic train at its 3-8 Hz burst rate (envelope spectral peak)', () => {
+    const at = 5000;
+    const overrides = [{ level: 'L4' as const, side: 'L' as const, rootlet: 1, grade: 3 as const, pattern: 'clonic' as const, thresholdMa: 1 }];
+    const t = patientTruth(createVirtualPatient({ seed: 11, overrides })).rootlet('L4', 'L', 1);
+    const { signal } = run([train(at, 1, L4L1, 2)], at + 2 * FS + 2000, { overrides });
+    const pulses = trainPulses(at, 2);
+    const r = t.sustained[0]!;
+    // Envelope: mean |x| per 20 ms pulse interval (artifact skipped), 100 values over the 2 s train.
+    const env = pulses.map((p) => meanAbs(signal, r.channel, p, p + 200, [p]));
+    const mean = env.reduce((a, b) => a + b, 0) / env.length;
+    let bestHz = 0;
+    let bestPower = 0;
+    for (let f = 1; f <= 15; f += 0.25) {
+      let re = 0;
+      let im = 0;
+      env.forEach((v, k) => {
+        re += (v - mean) * Math.cos((2 * Math.PI * f * k) / 50);
+        im += (v - mean) * Math.sin((2 * Math.PI * f * k) / 50);
+      });
+      if (re * re + im * im > bestPower) {
+        bestPower = re * re + im * im;
+        bestHz = f;
+      }
+    }
+    expect(Math.abs(bestHz - t.clonicHz)).toBeLessThanOrEqual(0.5);
+    expect(bestHz).toBeGreaterThanOrEqual(3);
+    expect(bestHz).toBeLessThanOrEqual(8);
+  });
+
   it('continues a sustained-pattern response after the train ends (after-discharge)', () => {
     const at = 5000;
     const overrides = [{ level: 'L5' as const, side: 'R' as const, rootlet: 1, grade: 3 as const, pattern: 'sustained' as const, thresholdMa: 1 }];
