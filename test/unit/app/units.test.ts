@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
-import { makeSampleBlock } from '../../../src/domain';
-import type { TraceFrame } from '../../../src/contracts';
 import { LossyQueue } from '../../../src/app/lossy-queue';
 import { GradeLatencyTracker } from '../../../src/app/latency';
 import { minMaxDecimate } from '../../../src/app/decimate';
-import { TraceFramer } from '../../../src/app/trace-framer';
+import { displayToTraceFrames } from '../../../src/app/analyzer';
 import { buildRootletMap } from '../../../src/app/rootlet-map';
 
 describe('LossyQueue', () => {
@@ -51,57 +48,23 @@ describe('minMaxDecimate', () => {
   });
 });
 
-describe('TraceFramer', () => {
-  const rate = 1000;
-  const signal = (n: number) => {
-    const d = new Float32Array(2 * n);
-    for (let i = 0; i < n; i++) {
-      d[i] = Math.sin(i / 3) * 50;
-      d[n + i] = (i % 17) - 8;
-    }
-    return d;
-  };
-  function framesFor(sizes: number[], total: number): Omit<TraceFrame, 'droppedFrames'>[] {
-    const all = signal(total);
-    const out: Omit<TraceFrame, 'droppedFrames'>[] = [];
-    const f = new TraceFramer((fr) => out.push(fr), { pointsPerSecond: 200, frameMs: 50 });
-    let at = 0;
-    for (const s of sizes) {
-      const n = Math.min(s, total - at);
-      if (n <= 0) break;
-      const d = new Float32Array(2 * n);
-      d.set(all.subarray(at, at + n), 0);
-      d.set(all.subarray(total + at, total + at + n), n);
-      f.push(makeSampleBlock(at, rate, 2, d));
-      at += n;
-    }
-    return out;
-  }
-
-  it('emits frames of 10 points x 5 samples at 1 kHz with the exact min/max', () => {
-    const frames = framesFor([1000], 1000);
-    expect(frames).toHaveLength(20);
-    expect(frames[0]!.samplesPerPoint).toBe(5);
-    expect(frames[1]!.startSample).toBe(50);
-    expect(frames[0]!.channels[1]!.minUv.slice(0, 4)).toEqual([-8, -3, 2, -8]);
-    expect(frames[0]!.channels[1]!.maxUv.slice(0, 4)).toEqual([-4, 1, 6, 8]);
-  });
-
-  it('gives the same frames for any chunking (chunked == batch)', () => {
-    const batch = framesFor([1000], 1000);
-    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 97 }), { minLength: 60, maxLength: 200 }), (sizes) => {
-      const total = sizes.reduce((a, b) => a + b, 0);
-      fc.pre(total >= 1000);
-      expect(framesFor(sizes, 1000)).toEqual(batch);
-    }), { numRuns: 50 });
-  });
-
-  it('does not splice across a gap', () => {
-    const out: Omit<TraceFrame, 'droppedFrames'>[] = [];
-    const f = new TraceFramer((fr) => out.push(fr), { pointsPerSecond: 200, frameMs: 50 });
-    f.push(makeSampleBlock(0, rate, 1, new Float32Array(30).fill(1)));
-    f.push(makeSampleBlock(500, rate, 1, new Float32Array(50).fill(2)));
-    expect(out.map((o) => [o.startSample, o.channels[0]!.maxUv.length, o.channels[0]!.maxUv[0]])).toEqual([[0, 6, 1], [500, 10, 2]]);
+describe('displayToTraceFrames', () => {
+  it('converts the pipeline display frame into trace frames, split where columns jump (a gap)', () => {
+    // 2 channels, 5 columns of 10 samples; a gap between column 2 (start 20) and column 3 (start 100)
+    const frame = {
+      channelCount: 2, columnCount: 5, samplesPerColumn: 10, sampleRateHz: 10_000,
+      columnStartSample: Float64Array.from([0, 10, 20, 100, 110]),
+      minUv: Float32Array.from([-1, -2, -3, -4, -5, -10, -20, -30, -40, -50.123]),
+      maxUv: Float32Array.from([1, 2, 3, 4, 5, 10, 20, 30, 40, 50.456]),
+      droppedColumns: 0,
+    };
+    const out = displayToTraceFrames(frame);
+    expect(out).toEqual([
+      { startSample: 0, sampleRateHz: 10_000, samplesPerPoint: 10, channels: [
+        { channel: 0, minUv: [-1, -2, -3], maxUv: [1, 2, 3] }, { channel: 1, minUv: [-10, -20, -30], maxUv: [10, 20, 30] }] },
+      { startSample: 100, sampleRateHz: 10_000, samplesPerPoint: 10, channels: [
+        { channel: 0, minUv: [-4, -5], maxUv: [4, 5] }, { channel: 1, minUv: [-40, -50.12], maxUv: [40, 50.46] }] },
+    ]);
   });
 });
 
