@@ -55,12 +55,8 @@ export async function run(): Promise<void> {
     console.log(`raw read (1 s windows): ${(readSamples / (readMs / 1000) / 1e6).toFixed(1)} M samples/s`);
 
     const ext = store.raw.extentOf(session.id);
+    store.checkpoint(); // the main file holds everything: measure it
     store.close();
-    // checkpoint so the main file holds everything, then measure it
-    const { default: Database } = await import('better-sqlite3');
-    const db = new Database(file);
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    db.close();
     const bytes = fs.statSync(file).size;
     const perHour = (bytes / seconds) * 3600;
     console.log(`disk: ${(bytes / 1e6).toFixed(1)} MB for ${seconds} s (chunk payload ${(ext.storedBytes / 1e6).toFixed(1)} MB) -> ${(perHour / 1e9).toFixed(2)} GB per hour, ${((5 * perHour) / 1e9).toFixed(1)} GB for a 5-hour case`);

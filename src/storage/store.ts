@@ -36,6 +36,13 @@ export interface CaseStore {
   readonly audit: AuditLog;
   /** Runs `fn` in one IMMEDIATE transaction (all or nothing). */
   transaction<T>(fn: () => T): T;
+  /** Moves the WAL into the main file and truncates it (before copying the file by hand). */
+  checkpoint(): void;
+  /**
+   * Copies the whole database, consistently, to `file` (e.g. a USB stick after the case) while the store
+   * stays usable; SQLite's online backup, so writes during the copy are included or not, never torn.
+   */
+  backupTo(file: string): Promise<void>;
   /** Flushes and closes open raw writers, then the database. Idempotent. */
   close(): void;
 }
@@ -66,6 +73,12 @@ function createStore(db: SqliteDatabase, path: string, now: () => Date): CaseSto
     raw,
     audit,
     transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+    checkpoint: () => {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    },
+    backupTo: async (file: string) => {
+      await db.backup(file);
+    },
     close: () => {
       if (!open) return;
       open = false;

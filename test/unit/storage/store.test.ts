@@ -248,3 +248,25 @@ describe('audit chain under concurrent connections and random histories', () => 
     expect(store.audit.verifyChain().firstBreak).toBeNull();
   });
 });
+
+describe('checkpoint and backup', () => {
+  it('backs up a consistent copy that verifies and holds the decisions', async () => {
+    const { verifyDatabase } = await import('../../../src/storage');
+    const c = newCase();
+    const d = store.decisions.recordFor(c, { level: 'S1', side: 'R', index: 4 }, { decision: decision('cut') });
+    const copy = path.join(tmp.dir, 'backup', 'copy.db');
+    const fs = await import('node:fs');
+    fs.mkdirSync(path.dirname(copy));
+    await store.backupTo(copy);
+    store.checkpoint();
+    expect(verifyDatabase(copy).ok).toBe(true);
+    const b = openCaseStore(copy, { create: false });
+    try {
+      expect(b.decisions.get(d.id)!.decision.kind).toBe('cut');
+      expect(b.cases.get(c)!.patientId).toBe('P001');
+    } finally {
+      b.close();
+    }
+    expect(fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0).toBe(0);
+  });
+});
