@@ -159,7 +159,9 @@ export function createWsClient(url: string, options: WsClientOptions = {}): WsSd
     if (!set) {
       set = new Set();
       listeners.set(topic, set);
-      send({ type: 'subscribe', topic });
+      // when not yet open, onopen subscribes every topic with listeners
+      if (socket && connected) socket.send(JSON.stringify({ type: 'subscribe', topic } satisfies ClientMessage));
+      else ensureSocket();
     }
     const l = listener as (e: unknown) => void;
     set.add(l);
