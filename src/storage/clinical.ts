@@ -295,7 +295,7 @@ export class StimulationRepository {
         pulseWidthUs: s.pulseWidthUs, rateHz: s.rateHz, durationS: s.durationS, high: high ? 1 : 0, createdAt: this.now().toISOString(),
       }).lastInsertRowid);
       return stimFromRow(this.byId.get(id)!);
-    })();
+    }).immediate(); // IMMEDIATE: a deferred transaction upgrading to write can fail at once with BUSY under WAL
   }
 
   get(id: number): StimulationRecord | null {
@@ -434,7 +434,7 @@ export class ThresholdRepository {
       const id = Number(this.insert.run(caseId, sessionId, rootlet?.id ?? null, t.level, t.side, t.kind, t.rootlet, result.thresholdMa, this.now().toISOString()).lastInsertRowid);
       for (const c of result.perChannel) this.insertChannel.run(id, c.channel, c.thresholdMa, c.latencyMs, c.amplitudeUv);
       return this.fromRow(this.byId.get(id)!);
-    })();
+    }).immediate();
   }
 
   forRootlet(rootletId: number): ThresholdRecord[] {
