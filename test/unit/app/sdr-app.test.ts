@@ -146,6 +146,23 @@ describe('app service: live session with the simulated patient', () => {
     expect(store.events.forSession(train.sessionId).filter((e) => e.kind.startsWith('electrode')).map((e) => [e.kind, e.channel])).toEqual([['electrode-off', 3]]);
     expect(store.raw.extentOf(train.sessionId).endSample).toBeGreaterThan(20_000);
     store.close();
+
+    // after a restart the traces are re-cut from the stored raw EMG through the same pipeline
+    const reopened = await makeApp(dbPath);
+    const fromRaw = value(await reopened.getEpochTraces({ caseId: c.id, stimulationId: train.stimulationId, maxPoints: 200 }));
+    expect(fromRaw.startMs).toBe(-200);
+    expect(fromRaw.channels.map((ch) => ch.name)).toEqual(traces2.channels.map((ch) => ch.name));
+    // identical up to the int16 storage quantisation and the filter warm-up residue
+    let worst = 0;
+    let peak = 0;
+    for (let c2 = 0; c2 < 16; c2++) {
+      for (let i = 0; i < 200; i++) {
+        worst = Math.max(worst, Math.abs(fromRaw.channels[c2]!.maxUv[i]! - traces2.channels[c2]!.maxUv[i]!));
+        peak = Math.max(peak, Math.abs(traces2.channels[c2]!.maxUv[i]!));
+      }
+    }
+    expect(peak).toBeGreaterThan(20);
+    expect(worst).toBeLessThan(0.5); // uV, against responses of about 1 mV
   });
 
   it('recovers a session that was not closed and reports what was lost', async () => {
