@@ -21,6 +21,10 @@ export interface LiveStats {
   readonly arrivalToDrawMs: Float64Array;
   lastDrawMs: number;
   drawCostMs: number;
+  /** Newest sample on screen after each draw that showed new data, and when (epoch ms), ring of 240. */
+  readonly shownSample: Float64Array;
+  readonly shownAtEpochMs: Float64Array;
+  shownCount: number;
 }
 
 const LABEL_W = 64;
@@ -42,6 +46,9 @@ export class LiveRenderer {
     arrivalToDrawMs: new Float64Array(RING),
     lastDrawMs: 0,
     drawCostMs: 0,
+    shownSample: new Float64Array(RING),
+    shownAtEpochMs: new Float64Array(RING),
+    shownCount: 0,
   };
   private raf = 0;
   private drawnVersion = -1;
@@ -117,6 +124,12 @@ export class LiveRenderer {
     s.lastDrawMs = now;
     s.drawCostMs = t1 - t0;
     s.framesDrawn++;
+    if (this.buffer.version !== this.drawnVersion) {
+      const j = s.shownCount % RING;
+      s.shownSample[j] = b.newestSample;
+      s.shownAtEpochMs[j] = performance.timeOrigin + t1;
+      s.shownCount++;
+    }
     this.drawnVersion = this.buffer.version;
     this.dirty = false;
   }

@@ -182,6 +182,14 @@ export class Store {
       this.traces.addStimulus(e.sampleIndex, len, `${targetLabel(s.target)} ${s.intensityMa.toFixed(2)} mA${s.mode === 'train' ? ' train' : ''}`);
     }));
     this.disposers.push(this.api.subscribe('deviceStatus', (d) => this.set({ device: d })));
+    // Status events come on changes; link counters grow continuously, so also poll once a second.
+    const poll = setInterval(() => {
+      if (!this.state.link || !this.state.device || this.state.device.source === 'none') return;
+      void this.api.getDeviceStatus({}).then((r) => {
+        if (r.ok && JSON.stringify(r.value) !== JSON.stringify(this.state.device)) this.set({ device: r.value });
+      });
+    }, 1000);
+    this.disposers.push(() => clearInterval(poll));
     this.disposers.push(this.api.subscribe('map', (m) => {
       if (m.caseId === this.state.caseDetail?.case.id) this.set({ map: m.map });
     }));

@@ -1,10 +1,12 @@
-import { createSdrApp } from '../../src/app/sdr-app';
+import { createSdrApp, type SdrApp } from '../../src/app/sdr-app';
 import { defaultDeviceFactory, listPortsForUi } from '../../src/app/devices';
 import { startSdrServer } from '../../src/server/server';
 import { RENDERER_DIST } from './harness';
 
 export interface RunningHost {
   readonly url: string;
+  /** The app service behind the host (benchmarks subscribe to its events in-process). */
+  readonly app: SdrApp;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export async function startHost(dbPath: string, options: { seed?: number; simula
   const server = await startSdrServer({ app, port: 0, staticDir: RENDERER_DIST });
   return {
     url: `${server.url}/`,
+    app,
     async close() {
       await server.close();
       await app.close();
