@@ -508,16 +508,24 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
     busy = true;
     try {
       await waitForBaseline();
+      let waiter: StimWaiter | null = null;
       const delivered = new Promise<{ event: StimulationEvent; stimulationId: number }>((resolve, reject) => {
-        stimWaiters.push({ mode: stimulation.mode, resolve, reject });
+        waiter = { mode: stimulation.mode, resolve, reject };
+        stimWaiters.push(waiter);
       });
-      await device.send({ type: 'set-stimulation', stimulation });
-      await device.send({ type: 'trigger', target: stimulation.target });
-      lastStimulation = stimulation;
-      return await withTimeout(delivered, 'stimulation', () => {
-        const i = stimWaiters.findIndex((w) => w.mode === stimulation.mode);
+      const forget = () => {
+        const i = stimWaiters.indexOf(waiter!);
         if (i >= 0) stimWaiters.splice(i, 1);
-      });
+      };
+      try {
+        await device.send({ type: 'set-stimulation', stimulation });
+        await device.send({ type: 'trigger', target: stimulation.target });
+      } catch (e) {
+        forget();
+        throw new AppError('stimulation-refused', `the device refused the stimulation: ${(e as Error).message}`);
+      }
+      lastStimulation = stimulation;
+      return await withTimeout(delivered, 'stimulation', forget);
     } finally {
       busy = false;
     }

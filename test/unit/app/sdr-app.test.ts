@@ -72,6 +72,10 @@ describe('app service: live session with the simulated patient', () => {
     expect(status).toMatchObject({ source: 'simulator', connection: 'open', recording: { caseId: c.id } });
     expect((await app.runTrain({})).ok).toBe(false); // no target yet
     value(await app.setStimulation({ settings: { intensityMa: 1.2 }, target: { level: 'L4', side: 'R', kind: 'dorsal', rootlet: 1 } }));
+    device.refuseStimulation = true;
+    const refused = await app.runTrain({});
+    expect(refused).toEqual({ ok: false, error: { code: 'stimulation-refused', message: 'the device refused the stimulation: NAK: out of range' } });
+    device.refuseStimulation = false;
     const train = value(await app.runTrain({}));
     expect(train.stimulation).toMatchObject({ mode: 'train', intensityMa: 1.2, rateHz: 50, durationS: 1, pulseWidthUs: 100 });
     expect(train.grade.grade).toBe(3);

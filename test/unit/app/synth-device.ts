@@ -17,6 +17,8 @@ export class SynthDevice implements EmgDevice {
     info: new Set(), block: new Set(), stimulation: new Set(), gap: new Set(), status: new Set(), error: new Set(), connection: new Set(),
   };
   private blocks = 0;
+  /** Fault injection: the stimulator refuses commands (as a device NAKs an out-of-range setting). */
+  refuseStimulation = false;
 
   constructor(seed: number, overrides: readonly RootletOverride[] = [], private readonly tickMs = 5, private readonly samplesPerTick = 1000) {
     const patient = createVirtualPatient({ seed, levels: ['L4', 'L5'], overrides });
@@ -55,6 +57,8 @@ export class SynthDevice implements EmgDevice {
     } else if (c.type === 'stop') {
       if (this.timer) clearInterval(this.timer);
       this.timer = null;
+    } else if (c.type === 'set-stimulation' && this.refuseStimulation) {
+      throw new Error('NAK: out of range');
     } else if (c.type === 'set-stimulation') {
       this.armed = c.stimulation;
     } else if (c.type === 'trigger') {
