@@ -4,6 +4,7 @@ import {
   DomainError, makeSampleBlock, type Montage, type SampleBlock, type SampleGap, type SpreadGrade, type Suggestion,
 } from '../../domain';
 import { openEdfSession, readMontageFile, type EdfSession, type MontageFile } from '../../formats';
+import { detectMains } from '../../grading/mains';
 import { gradeRecording, type MainsOption } from '../../grading/offline';
 import { SUGGESTION_PRESETS } from '../../grading/suggestion';
 import type { CaseStore, RawWriter } from '../../storage';
@@ -160,6 +161,27 @@ function* storedBlocks(source: Iterable<SampleBlock>, gaps: readonly SampleGap[]
   while (gi < gaps.length && gaps[gi]!.startSample < end) raw.appendGap(gaps[gi++]!);
 }
 
+/** Seconds of signal looked at to detect mains hum (as gradeRecording's 'auto' does). */
+const MAINS_DETECT_S = 5;
+
+/**
+ * 'auto' decided up front from the file's first seconds, so grading can stream: gradeRecording's own
+ * 'auto' holds the whole recording in memory, which a multi-hour import cannot afford.
+ */
+function resolveMains(session: EdfSession, mains: MainsOption): MainsOption {
+  if (mains !== 'auto') return mains;
+  const want = Math.round(MAINS_DETECT_S * session.sampleRateHz);
+  const channels = session.montage.channels.map(() => new Float32Array(want));
+  let at = 0;
+  for (const b of session.blocks()) {
+    const take = Math.min(b.samplesPerChannel, want - at);
+    channels.forEach((x, c) => x.set(b.data.subarray(c * b.samplesPerChannel, c * b.samplesPerChannel + take), at));
+    at += take;
+    if (at >= want) break;
+  }
+  return detectMains(channels.map((x) => x.subarray(0, at)), session.sampleRateHz).mainsHz ?? 'off';
+}
+
 /**
  * Imports an EDF/EDF+ recording as a new session (source 'import') of a case: raw EMG as chunks, gaps,
  * every stimulation with its target from the `stim` annotations, then grades it with the same offline
@@ -195,7 +217,7 @@ export function importEdf(store: CaseStore, options: EdfImportOptions): EdfImpor
     const end = dataEnd(session);
     const gaps = fileGaps(session, end);
     const actor = options.actor ?? 'sdrlog import';
-    const mains = options.mains ?? 'off';
+    const mains = resolveMains(session, options.mains ?? 'off');
 
     return store.transaction((): EdfImportSummary => {
       // The session needs a montage row. Reuse the case's current one when it matches; otherwise the

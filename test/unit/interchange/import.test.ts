@@ -93,6 +93,21 @@ describe('EDF+ import', () => {
     }
   }, 60_000);
 
+  it("with --mains auto, detects hum like sdrlog grade does and grades the same", () => {
+    const { store, caseId } = newStore('auto');
+    try {
+      const r = importEdf(store, { file: edf, caseId, mains: 'auto' });
+      const expected = gradeEdfFile(edf, { mains: 'auto' });
+      const got = store.stimulations.forSession(r.sessionId).filter((s) => s.stimulation.mode === 'train')
+        .map((s) => store.grades.latestForStimulation(s.id)!).map((g) => [g.grade, g.pattern, g.suggestion, g.responding]);
+      expect(got).toEqual(expected.lines.map((l) => [l.grade, l.pattern, l.suggest, l.responding]));
+      expect(r.mainsHz).toBe(50); // the simulated patient carries 50 Hz hum
+      expect(store.sessions.get(r.sessionId)!.deviceInfo).toMatchObject({ mains: 50 });
+    } finally {
+      store.close();
+    }
+  }, 60_000);
+
   it('refuses a truncated file naming the truncation, and leaves the database unchanged', () => {
     const { store, db, caseId } = newStore('trunc');
     store.close();
