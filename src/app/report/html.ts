@@ -195,9 +195,9 @@ export function renderReportHtml(report: CaseReport): string {
       h.push(`<tr><td class="num">${esc(fmtDateTime(e.at, tz))}</td><td class="num">${e.sessionId ?? '—'}</td><td>${esc(EVENT_LABEL[e.kind])}</td><td>${esc(e.text)}</td></tr>`);
     }
     h.push('</tbody></table>');
-    const omitted = counted.map(([k, n]) => [k, n - report.events.filter((e) => e.kind === k).length] as const).filter(([, n]) => n > 0);
-    if (omitted.length > 0) h.push(`<p class="note">Not listed (counted above): ${omitted.map(([k, n]) => `${n} more ${esc(EVENT_LABEL[k])}`).join(', ')}.</p>`);
   }
+  const omitted = counted.map(([k, n]) => [k, n - report.events.filter((e) => e.kind === k).length] as const).filter(([, n]) => n > 0);
+  if (omitted.length > 0) h.push(`<p class="note">Not listed (counted above): ${omitted.map(([k, n]) => `${n} more ${esc(EVENT_LABEL[k])}`).join(', ')}.</p>`);
   if (report.sessions.length > 0) {
     h.push('<h3>Sessions</h3>');
     h.push('<table class="sessions"><thead><tr><th class="num">#</th><th>Source</th><th>Started</th><th>Ended</th><th class="num">Stimulations</th><th class="num">Trains</th><th class="num">High intensity</th><th>Closed</th></tr></thead><tbody>');
