@@ -1,13 +1,18 @@
 /**
  * Signal pipeline benchmark: 16 channels x 10 kHz on one core.
- * - throughput (x real time) for the pipeline alone and pipeline + SessionGrader, for two stimulation
- *   patterns: 1 s 50 Hz trains every 10 s (test trains) and single pulses at 1 Hz (threshold ramps,
- *   the worst case: epochs cover most of the stream);
- * - resident memory (RSS) and heap sampled over a simulated 4-hour stream run faster than real time,
- *   which must stay flat (printed start / end / max).
+ * - throughput (x real time) for the pipeline alone and pipeline + SessionGrader, for three stimulation
+ *   patterns: 1 s 50 Hz trains every 10 s (test trains), single pulses at 1 Hz (threshold ramps), and
+ *   the realistic mix of a case: a train every 10 s with a 1 Hz single-pulse ramp (rising intensity,
+ *   one rootlet per ramp) in between, so epochs cover the whole stream. Target (issue 4): >= 1000x
+ *   real time on one core for pipeline + grading, i.e. >= 160 M samples/s at 16 ch x 10 kHz.
+ *   Each figure is the best of SDRLOG_BENCH_REPEAT runs (default 3), both per CPU second of this
+ *   process (process.cpuUsage: user + system, robust to other load on the machine) and by wall clock;
+ *   with the grader's own time per epoch (p50 / p99 / max, wall);
+ * - resident memory (RSS) and heap sampled over a simulated stream of SDRLOG_BENCH_HOURS (default 4)
+ *   hours of the realistic mix, run faster than real time, which must stay flat (start / end / max).
  * Synthetic input: Gaussian noise with electrode offsets, 100-sample (10 ms) blocks, reused from a pool.
  */
-import { DEFAULT_MONTAGE, makeStimulation, type SampleBlock, type StimulationEvent } from '../src/domain';
+import { DEFAULT_MONTAGE, makeStimulation, type SampleBlock, type StimulationEvent, type StimulationTarget } from '../src/domain';
 import { SessionGrader } from '../src/grading/session-grader';
 import { createPipeline } from '../src/pipeline';
 
@@ -33,15 +38,37 @@ function makePool(): Float32Array[] {
   return pool;
 }
 
-type Pattern = 'trains' | 'singles';
+type Pattern = 'trains' | 'singles' | 'mixed';
+
+const LEVELS = ['L2', 'L3', 'L4', 'L5', 'S1'] as const;
+
+/** Target of ramp (or train) number k: cycles through 5 levels x 2 sides x rootlets 1-8 (80 targets). */
+function targetOf(k: number): StimulationTarget {
+  return { level: LEVELS[k % 5]!, side: Math.floor(k / 5) % 2 === 0 ? 'L' : 'R', kind: 'dorsal', rootlet: 1 + (Math.floor(k / 10) % 8) };
+}
 
 function eventAt(pattern: Pattern, sampleIndex: number): StimulationEvent | null {
-  if (pattern === 'trains') {
-    if (sampleIndex % (10 * FS) !== 5 * FS) return null;
-    return { sampleIndex, stimulation: makeStimulation({ mode: 'train', intensityMa: 1.5, pulseWidthUs: 100, rateHz: 50, durationS: 1, target: { level: 'L5', side: 'L', kind: 'dorsal', rootlet: 1 } }) };
+  const s = sampleIndex / FS; // events fall on half-second marks only
+  const train = (target: StimulationTarget): StimulationEvent => ({
+    sampleIndex,
+    stimulation: makeStimulation({ mode: 'train', intensityMa: 1.5, pulseWidthUs: 100, rateHz: 50, durationS: 1, target }),
+  });
+  const single = (target: StimulationTarget, intensityMa: number): StimulationEvent => ({
+    sampleIndex,
+    stimulation: makeStimulation({ mode: 'single', intensityMa, pulseWidthUs: 200, target }),
+  });
+  if (pattern === 'trains') return s % 10 === 5 ? train(targetOf(3)) : null;
+  if (pattern === 'singles') return s % 1 === 0.5 ? single(targetOf(3), 0.5) : null;
+  // mixed: per 10 s cycle c, a train at 5 s (epoch to 7.2 s), then a ramp of 7 single pulses at 7.5 .. 13.5 s
+  // on the next target, intensity rising 0.2 mA a pulse.
+  const cycle = Math.floor(s / 10);
+  const inCycle = s - cycle * 10;
+  if (inCycle === 5) return train(targetOf(cycle));
+  if (s >= 7.5 && inCycle % 1 === 0.5 && (inCycle >= 7.5 || inCycle <= 3.5)) {
+    const k = inCycle >= 7.5 ? inCycle - 7.5 : inCycle + 2.5;
+    return single(targetOf(inCycle >= 7.5 ? cycle + 1 : cycle), 0.2 + 0.2 * k);
   }
-  if (sampleIndex % FS !== FS / 2) return null;
-  return { sampleIndex, stimulation: makeStimulation({ mode: 'single', intensityMa: 0.5, pulseWidthUs: 200, target: { level: 'L5', side: 'L', kind: 'dorsal', rootlet: 1 } }) };
+  return null;
 }
 
 interface RunResult {
@@ -50,11 +77,14 @@ interface RunResult {
   /** CPU time of this process (user + system): less sensitive than wall time to other load on the machine. */
   cpuMs: number;
   epochs: number;
+  /** Wall time of SessionGrader.push per epoch, ms. */
+  gradeMs: number[];
   mem?: { rssStart: number; rssEnd: number; rssMax: number; heapStart: number; heapEnd: number; heapMax: number };
 }
 
 function run1(pool: Float32Array[], pattern: Pattern, seconds: number, grade: boolean, sampleMemory: boolean): RunResult {
   let epochs = 0;
+  const gradeMs: number[] = [];
   const grader = grade ? new SessionGrader({ montage: DEFAULT_MONTAGE }) : null;
   const pipeline = createPipeline({
     sampleRateHz: FS,
@@ -62,7 +92,10 @@ function run1(pool: Float32Array[], pattern: Pattern, seconds: number, grade: bo
     unit: 'uV',
     onEpoch: (e) => {
       epochs++;
-      grader?.push(e);
+      if (!grader) return;
+      const g0 = performance.now();
+      grader.push(e);
+      if (!sampleMemory) gradeMs.push(performance.now() - g0);
     },
   });
   const totalBlocks = Math.round((seconds * FS) / BLOCK);
@@ -101,34 +134,55 @@ function run1(pool: Float32Array[], pattern: Pattern, seconds: number, grade: bo
   const m = process.memoryUsage();
   pipeline.dispose();
   grader?.dispose();
-  const res: RunResult = { seconds, wallMs, cpuMs, epochs };
+  const res: RunResult = { seconds, wallMs, cpuMs, epochs, gradeMs };
   if (sampleMemory) res.mem = { rssStart: mb(rssStart), rssEnd: mb(m.rss), rssMax: mb(rssMax), heapStart: mb(heapStart), heapEnd: mb(m.heapUsed), heapMax: mb(heapMax) };
   return res;
 }
 
+function pct(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+}
+
+const LABEL: Record<Pattern, string> = {
+  trains: '1 s 50 Hz train every 10 s          ',
+  singles: 'single pulse every 1 s              ',
+  mixed: 'train every 10 s + 1 Hz ramps (case)',
+};
+
 export async function run(): Promise<void> {
   const pool = makePool();
   const load = (await import('node:os')).loadavg()[0]!;
+  const repeat = Math.max(1, Number(process.env.SDRLOG_BENCH_REPEAT ?? 3));
+  const seconds = Number(process.env.SDRLOG_BENCH_SECONDS ?? 300);
   console.log(`(machine load average ${load.toFixed(1)}: wall-clock figures suffer when it exceeds the core count)`);
-  run1(pool, 'trains', 30, true, false); // warm-up (JIT)
-  console.log(`pipeline, ${CH} ch x ${FS / 1000} kHz, ${BLOCK}-sample blocks, one core`);
-  for (const pattern of ['trains', 'singles'] as const) {
+  run1(pool, 'mixed', 30, true, false); // warm-up (JIT)
+  console.log(`pipeline, ${CH} ch x ${FS / 1000} kHz, ${BLOCK}-sample blocks, one core, ${seconds} s streams, best of ${repeat} (target: 1000x real time per CPU second with grading)`);
+  for (const pattern of ['trains', 'singles', 'mixed'] as const) {
     for (const grade of [false, true]) {
-      const r = run1(pool, pattern, 300, grade, false);
+      let best: RunResult | null = null;
+      let bestWallMs = Infinity;
+      for (let k = 0; k < repeat; k++) {
+        const r = run1(pool, pattern, seconds, grade, false);
+        if (!best || r.cpuMs < best.cpuMs) best = r;
+        bestWallMs = Math.min(bestWallMs, r.wallMs);
+      }
+      const r = best!;
       const xCpu = r.seconds / (r.cpuMs / 1000);
-      const xWall = r.seconds / (r.wallMs / 1000);
+      const xWall = r.seconds / (bestWallMs / 1000);
       const samplesPerCpuS = (r.seconds * FS * CH) / (r.cpuMs / 1000);
+      const g = grade && r.gradeMs.length > 0 ? `; grading p50 ${pct(r.gradeMs, 50).toFixed(2)} ms, p99 ${pct(r.gradeMs, 99).toFixed(2)} ms per epoch` : '';
       console.log(
-        `  ${pattern === 'trains' ? '1 s 50 Hz train every 10 s' : 'single pulse every 1 s   '} ${grade ? 'pipeline + grading' : 'pipeline alone    '}: ` +
-          `${xCpu.toFixed(0)}x real time per CPU second (${(samplesPerCpuS / 1e6).toFixed(0)} M samples/s), ${xWall.toFixed(0)}x by wall clock; ${r.epochs} epochs`,
+        `  ${LABEL[pattern]} ${grade ? 'pipeline + grading' : 'pipeline alone    '}: ` +
+          `${xCpu.toFixed(0)}x real time per CPU second (${(samplesPerCpuS / 1e6).toFixed(0)} M samples/s), ${xWall.toFixed(0)}x by wall clock; ${r.epochs} epochs${g}`,
       );
     }
   }
   const hours = Number(process.env.SDRLOG_BENCH_HOURS ?? 4);
-  const r = run1(pool, 'trains', hours * 3600, true, true);
+  const r = run1(pool, 'mixed', hours * 3600, true, true);
   const m = r.mem!;
   console.log(
-    `  memory over a simulated ${hours} h stream (trains every 10 s, with grading, ${(r.wallMs / 1000).toFixed(1)} s wall, ${r.epochs} epochs): ` +
+    `  memory over a simulated ${hours} h stream (trains every 10 s + 1 Hz ramps, with grading, ${(r.wallMs / 1000).toFixed(1)} s wall, ${(r.cpuMs / 1000).toFixed(1)} s CPU = ${((hours * 3600) / (r.cpuMs / 1000)).toFixed(0)}x real time, ${r.epochs} epochs): ` +
       `RSS start ${m.rssStart} MB, end ${m.rssEnd} MB, max ${m.rssMax} MB; heap start ${m.heapStart} MB, end ${m.heapEnd} MB, max ${m.heapMax} MB`,
   );
 }

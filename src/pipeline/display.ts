@@ -71,32 +71,86 @@ export class DisplayDecimator {
     this.dcAlpha = 1 - Math.exp(-1 / (0.5 * columnRate));
   }
 
-  /** Feeds planar uV samples (channel c at `c * stride + offset`). */
+  /**
+   * Feeds planar uV samples (channel c at `c * stride + offset`). Works channel by channel over whole
+   * columns (no per-sample branch on column boundaries): each completed column's min, max and mean are
+   * folded into the ring directly, the partial column at the end is kept for the next call. Same result
+   * as folding the samples one at a time: min/max are order-free, the sum runs in sample order.
+   */
   push(data: Float32Array, stride: number, offset: number, frames: number, startSample: number): void {
     if (this.curN > 0 && startSample !== this.curStart + this.curN) this.closeColumn(); // a gap: never merge across it
-    let i = 0;
-    while (i < frames) {
-      if (this.curN === 0) this.curStart = startSample + i;
-      const n = Math.min(frames - i, this.samplesPerColumn - this.curN);
-      for (let c = 0; c < this.channelCount; c++) {
-        let mn = this.curMin[c]!;
-        let mx = this.curMax[c]!;
-        let sum = this.curSum[c]!;
-        const base = c * stride + offset + i;
-        for (let k = 0; k < n; k++) {
-          const v = data[base + k]!;
-          if (v < mn) mn = v;
-          if (v > mx) mx = v;
+    if (frames <= 0) return;
+    const spc = this.samplesPerColumn;
+    const curN = this.curN;
+    if (curN === 0) this.curStart = startSample;
+    // Columns this call completes, and where the trailing partial column starts (relative to `offset`).
+    const firstFill = Math.min(frames, spc - curN);
+    const closes = curN + frames >= spc ? 1 + Math.floor((frames - firstFill) / spc) : 0;
+    const tailFrom = closes === 0 ? 0 : firstFill + (closes - 1) * spc;
+    const tailN = closes === 0 ? curN + frames : frames - tailFrom;
+    const cap = this.cap;
+    const head = this.head;
+    const alpha = this.dcAlpha;
+    const minRing = this.minRing;
+    const maxRing = this.maxRing;
+    const curMin = this.curMin;
+    const curMax = this.curMax;
+    const curSum = this.curSum;
+    const dcArr = this.dc;
+    const freshDc = !this.dcReady;
+    for (let c = 0; c < this.channelCount; c++) {
+      const base = c * stride + offset;
+      const ringBase = c * cap;
+      let mn = curMin[c]!;
+      let mx = curMax[c]!;
+      let sum = curSum[c]!;
+      let dc = dcArr[c]!;
+      let i = 0;
+      let n = curN;
+      let slot = head;
+      for (let k = 0; k < closes; k++) {
+        const end = k === 0 ? firstFill : i + spc;
+        for (; i < end; i++) {
+          const v = data[base + i]!;
+          mn = Math.min(mn, v);
+          mx = Math.max(mx, v);
           sum += v;
         }
-        this.curMin[c] = mn;
-        this.curMax[c] = mx;
-        this.curSum[c] = sum;
+        const mean = sum / (n + (k === 0 ? firstFill : spc));
+        if (k === 0 && freshDc) dc = mean;
+        else dc = dc + alpha * (mean - dc);
+        minRing[ringBase + slot] = mn - dc;
+        maxRing[ringBase + slot] = mx - dc;
+        mn = Infinity;
+        mx = -Infinity;
+        sum = 0;
+        n = 0;
+        slot = slot + 1 === cap ? 0 : slot + 1;
       }
-      this.curN += n;
-      i += n;
-      if (this.curN === this.samplesPerColumn) this.closeColumn();
+      for (; i < frames; i++) {
+        const v = data[base + i]!;
+        mn = Math.min(mn, v);
+        mx = Math.max(mx, v);
+        sum += v;
+      }
+      curMin[c] = mn;
+      curMax[c] = mx;
+      curSum[c] = sum;
+      dcArr[c] = dc;
     }
+    if (closes > 0) {
+      let slot = head;
+      for (let k = 0; k < closes; k++) {
+        this.colStart[slot] = k === 0 ? this.curStart : startSample + firstFill + (k - 1) * spc;
+        slot = slot + 1 === cap ? 0 : slot + 1;
+        if (this.count === cap) this.dropped++;
+        else this.count++;
+      }
+      this.head = slot;
+      this.dcReady = true;
+      this.curStart = startSample + tailFrom;
+    }
+    this.curN = tailN;
   }
 
   private closeColumn(): void {

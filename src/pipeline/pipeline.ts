@@ -109,11 +109,17 @@ export function createPipeline(config: PipelineConfig): Pipeline {
   sosFilter.configure({ sampleRateHz, channelCount, sos: filter.sos });
   const envelope = new EnvelopeStage();
   envelope.configure({ sampleRateHz, channelCount, timeConstantMs: settings.envelope.timeConstantMs });
+  // Auto warm-up: the filter and the envelope start together, so the longer of the two settling times
+  // suffices (not their sum). The band-pass transient falls to WARMUP_TOLERANCE by the window start; the
+  // envelope's own start from 0 decays as (1 + t/tau) e^(-t/tau), under 5e-8 after 20 tau; what the
+  // envelope inherits from the band-pass transient is that transient smoothed, a few times 1e-6 of it.
   const warmupSamples =
     settings.epoch.warmupMs !== null
       ? ms(settings.epoch.warmupMs)
-      : Math.min(ms(MAX_AUTO_WARMUP_MS), filter.sos.length === 0 ? 0 : sosFilter.settlingSamples(WARMUP_TOLERANCE)) +
-        Math.ceil((settings.envelope.timeConstantMs * sampleRateHz * 20) / 1000); // envelope: 20 tau
+      : Math.max(
+          Math.min(ms(MAX_AUTO_WARMUP_MS), filter.sos.length === 0 ? 0 : sosFilter.settlingSamples(WARMUP_TOLERANCE)),
+          Math.ceil((settings.envelope.timeConstantMs * sampleRateHz * 20) / 1000), // envelope: 20 tau
+        );
   const blankW: BlankWindowSamples = blankWindowSamples(settings.blanking, sampleRateHz);
   const preSamples = ms(settings.epoch.preMs);
   const eventLagSamples = ms(settings.epoch.eventLagMs);
@@ -171,39 +177,110 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     }
   }
 
+  /**
+   * Where the last cut left the filter and envelope state: the end of its window, and its filtered and
+   * envelope output (planar, `end - start` per channel). The next epoch continues from there instead of
+   * running a fresh warm-up when that is shorter (single-pulse ramps at 1 Hz, a pulse after a train):
+   * its samples then come from one run of the filters, as from a continuously running filter. The
+   * choice depends only on the epochs and events, never on block sizes. Invalidated when a stimulation
+   * whose blanking reaches before `end` arrives after the cut (the run did not blank it).
+   */
+  let cont: { start: number; end: number } | null = null;
+  // Own copies: the emitted epoch's arrays may be transferred to another thread.
+  let contFiltered = new Float32Array(0);
+  let contEnvelope = new Float32Array(0);
+  let work2 = new Float32Array(0);
+
+  function copyPlanar(src: Float32Array, srcStride: number, srcFrom: number, dst: Float32Array, dstStride: number, dstFrom: number, n: number): void {
+    if (n <= 0) return;
+    for (let c = 0; c < channelCount; c++) dst.set(src.subarray(c * srcStride + srcFrom, c * srcStride + srcFrom + n), c * dstStride + dstFrom);
+  }
+
   function cut(p: PendingEpoch): StimulusEpoch {
     const length = p.endSample - p.startSample;
-    const wStart = Math.max(p.startSample - warmupSamples, Math.min(ring.oldestSample, p.startSample));
-    const lead = p.startSample - wStart;
-    const frames = lead + length;
-    if (work.length < frames * channelCount) work = new Float32Array(frames * channelCount);
-    if (mask.length < frames) mask = new Uint8Array(frames);
-    const missingLead = ring.read(work, frames, 0, wStart, frames);
-
     const raw = new Float32Array(length * channelCount);
-    for (let c = 0; c < channelCount; c++) raw.set(work.subarray(c * frames + lead, c * frames + frames), c * length);
-
-    mask.fill(0, 0, frames);
-    markPulses(mask, wStart, frames, recentEvents, sampleRateHz, blankW);
-    interpolateMasked(work, channelCount, frames, mask);
-
-    sosFilter.reset();
-    sosFilter.primeFrom(work, frames);
-    sosFilter.process(work, work, frames);
-    if (settings.blanking.fill === 'zero') zeroMasked(work, channelCount, frames, mask);
     const filtered = new Float32Array(length * channelCount);
-    for (let c = 0; c < channelCount; c++) filtered.set(work.subarray(c * frames + lead, c * frames + frames), c * length);
-
-    envelope.reset();
-    envelope.process(work, work, frames);
     const env = new Float32Array(length * channelCount);
-    for (let c = 0; c < channelCount; c++) env.set(work.subarray(c * frames + lead, c * frames + frames), c * length);
+    const blanked = new Uint8Array(length);
+    let missingInEpoch: number;
+    const c0 = cont;
+    const resume =
+      c0 !== null &&
+      p.startSample >= c0.start &&
+      p.endSample > c0.end &&
+      p.startSample - warmupSamples < c0.end &&
+      c0.end - 1 >= ring.oldestSample &&
+      c0.end <= ring.endSample;
+    let resumed = false;
+    if (resume) {
+      // Blanking mask over [lo, end): lo covers the epoch's start and the sample before the resume point.
+      const e0 = c0.end;
+      const lo = Math.min(p.startSample, e0 - 1);
+      const span = p.endSample - lo;
+      if (mask.length < span) mask = new Uint8Array(span);
+      mask.fill(0, 0, span);
+      markPulses(mask, lo, span, recentEvents, sampleRateHz, blankW);
+      // A blanking run across the resume point was interpolated differently by the previous run: start afresh.
+      if (mask[e0 - 1 - lo] === 0) {
+        resumed = true;
+        const frames = p.endSample - (e0 - 1);
+        missingInEpoch = ring.read(raw, length, 0, p.startSample, length);
+        if (work.length < frames * channelCount) work = new Float32Array(frames * channelCount);
+        ring.read(work, frames, 0, e0 - 1, frames);
+        const m = mask.subarray(e0 - 1 - lo, span);
+        interpolateMasked(work, channelCount, frames, m);
+        const n = frames - 1;
+        if (work2.length < n * channelCount) work2 = new Float32Array(Math.max(n * channelCount, 2 * work2.length));
+        copyPlanar(work, frames, 1, work2, n, 0, n);
+        sosFilter.process(work2, work2, n);
+        if (settings.blanking.fill === 'zero') zeroMasked(work2, channelCount, n, m.subarray(1));
+        // [start, e0) from the previous run, [e0, end) from this one
+        const head = e0 - p.startSample;
+        copyPlanar(contFiltered, c0.end - c0.start, p.startSample - c0.start, filtered, length, 0, head);
+        copyPlanar(contEnvelope, c0.end - c0.start, p.startSample - c0.start, env, length, 0, head);
+        const skip = Math.max(0, -head);
+        copyPlanar(work2, n, skip, filtered, length, Math.max(0, head), n - skip);
+        envelope.process(work2, work2, n);
+        copyPlanar(work2, n, skip, env, length, Math.max(0, head), n - skip);
+        blanked.set(mask.subarray(p.startSample - lo, span));
+      }
+    }
+    if (!resumed) {
+      const wStart = Math.max(p.startSample - warmupSamples, Math.min(ring.oldestSample, p.startSample));
+      const lead = p.startSample - wStart;
+      const frames = lead + length;
+      if (work.length < frames * channelCount) work = new Float32Array(frames * channelCount);
+      if (mask.length < frames) mask = new Uint8Array(frames);
+      const missingLead = ring.read(work, frames, 0, wStart, frames);
+      copyPlanar(work, frames, lead, raw, length, 0, length);
 
-    const blanked = mask.slice(lead, frames);
+      mask.fill(0, 0, frames);
+      markPulses(mask, wStart, frames, recentEvents, sampleRateHz, blankW);
+      interpolateMasked(work, channelCount, frames, mask);
+
+      sosFilter.reset();
+      sosFilter.primeFrom(work, frames);
+      sosFilter.process(work, work, frames);
+      if (settings.blanking.fill === 'zero') zeroMasked(work, channelCount, frames, mask);
+      copyPlanar(work, frames, lead, filtered, length, 0, length);
+
+      envelope.reset();
+      envelope.process(work, work, frames);
+      copyPlanar(work, frames, lead, env, length, 0, length);
+      blanked.set(mask.subarray(lead, frames));
+      missingInEpoch = Math.max(0, missingLead - lead);
+    }
+    if (contFiltered.length < filtered.length) {
+      contFiltered = new Float32Array(filtered.length);
+      contEnvelope = new Float32Array(filtered.length);
+    }
+    contFiltered.set(filtered);
+    contEnvelope.set(env);
+    cont = { start: p.startSample, end: p.endSample };
+
     const overlapping = gaps.filter((g) => g.startSample < p.endSample && g.startSample + g.lengthSamples > p.startSample);
-    const missingInEpoch = Math.max(0, missingLead - lead);
-    if (missingInEpoch > 0) {
-      overlapping.unshift({ startSample: p.startSample, lengthSamples: missingInEpoch, reason: ring.oldestSample > 0 && stats.samplesPerChannel > ring.capacity ? 'overflow' : 'unknown' });
+    if (missingInEpoch! > 0) {
+      overlapping.unshift({ startSample: p.startSample, lengthSamples: missingInEpoch!, reason: ring.oldestSample > 0 && stats.samplesPerChannel > ring.capacity ? 'overflow' : 'unknown' });
     }
     return {
       event: p.event,
@@ -299,6 +376,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       const p = windowFor(event);
       ring.ensureCapacity(warmupSamples + (p.endSample - p.startSample) + eventLagSamples + ms(2000));
       stats.stimulations++;
+      if (cont !== null && event.sampleIndex - blankW.before < cont.end) cont = null;
       recentEvents.push(event);
       recentEvents.sort((a, b) => a.sampleIndex - b.sampleIndex);
       pending.push(p);
@@ -345,6 +423,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       pending = [];
       recentEvents = [];
       gaps = [];
+      cont = null;
       for (const k of Object.keys(stats) as (keyof typeof stats)[]) stats[k] = 0;
     },
 
@@ -354,7 +433,11 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       recentEvents = [];
       gaps = [];
       work = new Float32Array(0);
+      work2 = new Float32Array(0);
+      contFiltered = new Float32Array(0);
+      contEnvelope = new Float32Array(0);
       scaled = new Float32Array(0);
+      cont = null;
       sosFilter.dispose();
       envelope.dispose();
     },
