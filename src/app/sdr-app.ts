@@ -714,7 +714,11 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
         throw new AppError('device-unavailable', (e as Error).message);
       }
       device = d;
+      // link counters and latency move continuously: push the status once a second while connected
+      const statusTimer = setInterval(() => { if (hub.listenerCount('deviceStatus') > 0) emitStatus(); }, 1000);
+      statusTimer.unref?.();
       deviceDisposers = [
+        () => clearInterval(statusTimer),
         d.on('block', onBlock),
         d.on('gap', onGap),
         d.on('stimulation', onStimulationUnrecorded),
