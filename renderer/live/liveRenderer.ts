@@ -62,6 +62,7 @@ export class LiveRenderer {
   /** Right edge of the display, in running samples; only moves forward while streaming. */
   private displayEnd = 0;
   private readonly ctx: CanvasRenderingContext2D;
+  private readonly reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
 
   constructor(private readonly canvas: HTMLCanvasElement, private readonly buffer: TraceBuffer, options: LiveViewOptions) {
     const ctx = canvas.getContext('2d', { alpha: false });
@@ -108,7 +109,9 @@ export class LiveRenderer {
     // stops, stop scrolling and draw only on change.
     const b = this.buffer;
     const sinceArrivalMs = b.lastArrivalMs > 0 ? performance.now() - b.lastArrivalMs : Infinity;
-    const streaming = sinceArrivalMs < STALL_MS;
+    // Users who ask for reduced motion get a redraw per data frame (about 20 per second) instead of
+    // continuous scrolling; it also spares the CPU on slow machines.
+    const streaming = sinceArrivalMs < STALL_MS && !this.reducedMotion.matches;
     if (!streaming && !this.dirty && b.version === this.drawnVersion) return;
     const extrapolated = b.newestSample + Math.min(sinceArrivalMs, MAX_EXTRAPOLATE_MS) * (b.sampleRateHz / 1000);
     const target = streaming ? extrapolated : b.newestSample;

@@ -489,7 +489,19 @@ export class Store {
       caseId: c.case.id, level: cur.level, side: cur.side, kind: cur.kind, rootlet: cur.kind === 'ventral' ? null : cur.rootlet,
     });
     if (!sameTarget(cur, this.state.cursor)) return;
-    this.set({ rootlet: this.unwrap(r, 'rootlet results') });
+    const results = this.unwrap(r, 'rootlet results');
+    this.set({ rootlet: results });
+    // Moving to a rootlet shows its latest graded train, so its evidence is on screen with its decision.
+    const t = this.state.lastTrain?.grade.target;
+    const showing = t !== undefined && sameTarget({ level: t.level, side: t.side, kind: t.kind, rootlet: t.rootlet ?? 0 }, cur);
+    const graded = (results?.stimulations ?? []).filter((s) => s.grade !== null);
+    const latest = graded[graded.length - 1];
+    if (!showing && latest?.grade && this.state.busy === null) {
+      await this.showTrain({
+        stimulationId: latest.stimulationId, caseId: c.case.id, sessionId: latest.sessionId, stimulation: latest.stimulation,
+        grade: latest.grade, latencyMs: null, highIntensity: latest.highIntensity,
+      });
+    }
   }
 
   async refreshMap(): Promise<void> {

@@ -23,9 +23,8 @@ interface Step {
 
 const CUT_FRACTION = { c: 1, s: 0, p: 0.6, x: 0 } as const;
 
-// Several levels, both sides; the cursor starts at L2 L rootlet 1.
+// Several levels, both sides, every kind of decision; the cursor starts at L2 L rootlet 1.
 const PLAN: readonly Step[] = [
-  { level: 'L2', side: 'L', rootlet: 1, decide: 'c' },
   { level: 'L4', side: 'L', rootlet: 1, decide: 'c' },
   { level: 'L4', side: 'L', rootlet: 2, decide: 's' },
   { level: 'L5', side: 'R', rootlet: 1, decide: 'p' },
@@ -86,7 +85,9 @@ describe('sdrlog UI end to end', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'sdrlog-e2e-'));
     host = await startHost(path.join(dir, 'e2e.db'));
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    // Reduced motion: the live view redraws per data frame rather than every animation frame, which
+    // leaves the CPU to the host on a busy test machine (the benchmark measures the smooth mode).
+    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, reducedMotion: 'reduce' });
     page = await context.newPage();
     page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
@@ -136,8 +137,8 @@ describe('sdrlog UI end to end', () => {
     await key('1');
     await page.getByTestId('monitor').waitFor();
     // a faster ramp than the clinical 1 Hz keeps the test short; the workflow is the same
-    await page.getByLabel('Ramp start mA').fill('0.3');
-    await page.getByLabel('Ramp step mA').fill('0.4');
+    await page.getByLabel('Ramp start mA').fill('0.5');
+    await page.getByLabel('Ramp step mA').fill('0.5');
     await page.getByLabel('Ramp rate Hz').fill('4');
 
     const decided: Step[] = [];
@@ -218,15 +219,15 @@ describe('sdrlog UI end to end', () => {
     await expect.poll(() => page.getByTestId('total-decided').textContent()).toBe(String(PLAN.length));
     expect(await page.getByTestId('total-cut').textContent()).toBe(expectedCut.toFixed(1));
     await key('1');
-    await goTo(PLAN[1]!);
+    await goTo(PLAN[0]!);
     await expect.poll(() => page.getByTestId('current-decision').textContent()).toContain('CUT');
 
     mark('reload');
     // ---- the smaller operating-room screen
     await page.setViewportSize({ width: 1366, height: 768 });
     await goTo(PLAN[3]!);
-    await key('t');
-    await waitIdle();
+    // moving to a rootlet brings back its latest graded train from the record
+    await expect.poll(() => page.getByTestId('graded-grade').textContent()).toMatch(/^(0|[1-4]\+)$/);
     await expect.poll(async () => Math.min(...(await canvasInk(page, '[data-testid^="ch-card-"] canvas'))), { timeout: 10_000 }).toBeGreaterThan(0.001);
     await shootAll('monitor');
     for (const [k, name] of [['2', 'map'], ['3', 'audit'], ['4', 'setup'], ['5', 'device']] as const) {
@@ -241,5 +242,5 @@ describe('sdrlog UI end to end', () => {
     mark('end');
     console.log(marks.join('\n'));
     expect(consoleErrors).toEqual([]);
-  }, 150_000);
+  }, 120_000);
 });
