@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: Chromium (end-to-end tests through the browser host), socat
-# (pseudo-terminal pairs for real serial tests), biosig-tools and python3-mne/python3-scipy (outside
+# (pseudo-terminal pairs for real serial tests), poppler-utils (pdftotext/pdfinfo read back printed case
+# reports), biosig-tools and python3-mne/python3-scipy (outside
 # cross-checks of our EDF+ files and filter references). Installs only what is missing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v socat >/dev/null 2>&1 || need+=(socat)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v save2gdf >/dev/null 2>&1 || need+=(biosig-tools)
 /usr/bin/python3 -c 'import scipy' >/dev/null 2>&1 || need+=(python3-scipy)
 /usr/bin/python3 -c 'import mne' >/dev/null 2>&1 || need+=(python3-mne)

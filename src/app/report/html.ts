@@ -28,7 +28,8 @@ thead { display: table-header-group; }
 tr { break-inside: avoid; }
 th, td { border: 0.75px solid #6b7280; padding: 0.9mm 1.4mm; text-align: left; vertical-align: top; }
 th { background: #e5e7eb; font-weight: bold; }
-th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
 table.narrow { width: auto; min-width: 50%; }
 tr.total td { font-weight: bold; border-top: 1.8px solid #000; }
 dl.fields { display: grid; grid-template-columns: 1fr 1fr; gap: 0.8mm 8mm; margin: 0 0 3mm; }
