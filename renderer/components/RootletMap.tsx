@@ -22,7 +22,7 @@ export function RootletMap() {
     return [
       <td key={`${side}-pct`} className="map-pct num" data-testid={`map-pct-${level}${side}`}>
         <span className={over ? 'over-plan' : ''}>{formatPct(r?.cutPct ?? null)}</span>
-        <small>{`plan ${formatPct(r?.planPct ?? null)}`}</small>
+        <small>{`plan ${formatPct(r?.planPct ?? null)}`}{over && r?.cutPct != null && r.planPct != null ? ` · ${Math.round(r.cutPct - r.planPct)} over plan` : ''}</small>
         <small>{r ? `${r.decided}/${r.tested} decided` : '0 tested'}</small>
       </td>,
       <td key={`${side}-rl`} data-testid={`map-cell-${level}${side}`}>

@@ -148,10 +148,6 @@ describe('sdrlog UI end to end', () => {
       await key('r');
       await page.getByTestId('busy').waitFor({ timeout: 5_000 }).catch(() => undefined);
       await waitIdle();
-      if (!/mA$/.test((await page.getByTestId('threshold').textContent()) ?? '')) {
-        await screenshot(page, 'debug-ramp');
-        console.log(await page.locator('[aria-label="Stimulation"]').textContent());
-      }
       expect(await page.getByTestId('threshold').textContent(), (await page.getByTestId('error-banner').allTextContents()).join('; ')).toMatch(/mA$/);
       mark('ramp done');
       await key('t');
@@ -196,7 +192,7 @@ describe('sdrlog UI end to end', () => {
     expect(await page.getByTestId('total-cut').textContent()).toBe(expectedCut.toFixed(1));
     expect(await page.getByTestId('total-pct').textContent()).toBe(`${Math.round((expectedCut / PLAN.length) * 100)}%`);
     // L4 left: rootlet 1 cut, rootlet 2 spared => 50 % against a 40 % plan
-    expect(await page.getByTestId('map-pct-L4L').textContent()).toBe('50%plan 40%2/2 decided');
+    expect(await page.getByTestId('map-pct-L4L').textContent()).toBe('50%plan 40% \u00b7 10 over plan2/2 decided');
     expect(await page.getByTestId('map-cell-L4L').textContent()).toContain('CUT');
     expect(await page.getByTestId('map-cell-L4L').textContent()).toContain('SPARE');
     expect(await page.getByTestId('map-cell-S1R').textContent()).toContain('SPARE sphincter');
