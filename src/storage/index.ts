@@ -16,3 +16,7 @@ export { RawWriter, RAW_ENCODING_INT16_SCALED, type RawRange, type RawExtent, ty
 export { verifyDatabase, parseAuditHead, type VerifyReport, type VerifyCheck, type VerifyOptions } from './verify';
 export { canonicalJson, sha256Hex } from './canonical';
 export { HOT_QUERIES } from './hot-queries';
+export {
+  TrainingRepository, normaliseTraineeName, type TraineeRecord, type TrainingAnswerRecord, type TrainingAttemptRecord, type TrainingScores,
+  type RecordAttemptInput,
+} from './training';

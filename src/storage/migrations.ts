@@ -213,9 +213,67 @@ CREATE TABLE session_events (
 CREATE INDEX session_events_by_session ON session_events (session_id, id);
 `;
 
+/**
+ * Training mode: trainees and their scored attempts at grading/deciding a recorded session blind.
+ * Append-only like the clinical record: an attempt is written once, when it is finished, with every
+ * answer and what it was compared with (the expert's recorded decision and grade, the automatic grade).
+ */
+const V3_TRAINING = `
+CREATE TABLE trainees (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 100),
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE training_attempts (
+  id INTEGER PRIMARY KEY,
+  trainee_id INTEGER NOT NULL REFERENCES trainees (id),
+  case_id TEXT NOT NULL REFERENCES cases (id),
+  session_id INTEGER NOT NULL REFERENCES sessions (id),
+  started_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  trains_total INTEGER NOT NULL CHECK (trains_total >= 0),
+  trains_answered INTEGER NOT NULL CHECK (trains_answered >= 0),
+  rootlets INTEGER NOT NULL CHECK (rootlets >= 0),
+  grades_compared INTEGER NOT NULL CHECK (grades_compared >= 0),
+  grade_exact REAL CHECK (grade_exact IS NULL OR (grade_exact >= 0 AND grade_exact <= 1)),
+  grade_kappa REAL,
+  decisions_compared INTEGER NOT NULL CHECK (decisions_compared >= 0),
+  cut_spare_agreement REAL CHECK (cut_spare_agreement IS NULL OR (cut_spare_agreement >= 0 AND cut_spare_agreement <= 1)),
+  grader_version TEXT NOT NULL
+);
+CREATE INDEX training_attempts_by_trainee ON training_attempts (trainee_id, id);
+
+CREATE TABLE training_answers (
+  attempt_id INTEGER NOT NULL REFERENCES training_attempts (id),
+  stimulation_id INTEGER NOT NULL REFERENCES stimulations (id),
+  level TEXT NOT NULL CHECK (level IN ('L1','L2','L3','L4','L5','S1','S2')),
+  side TEXT NOT NULL CHECK (side IN ('L','R')),
+  rootlet_index INTEGER,
+  grade INTEGER NOT NULL CHECK (grade BETWEEN 0 AND 4),
+  pattern TEXT NOT NULL,
+  decision TEXT NOT NULL CHECK (decision IN ('cut','spare','partial','spare-sphincter')),
+  cut_fraction REAL NOT NULL CHECK (cut_fraction >= 0 AND cut_fraction <= 1),
+  answered_at TEXT NOT NULL,
+  expert_grade INTEGER CHECK (expert_grade IS NULL OR expert_grade BETWEEN 0 AND 4),
+  expert_pattern TEXT,
+  expert_decision TEXT CHECK (expert_decision IS NULL OR expert_decision IN ('cut','spare','partial','spare-sphincter')),
+  expert_cut_fraction REAL,
+  expert_decision_id INTEGER REFERENCES decisions (id),
+  auto_grade INTEGER CHECK (auto_grade IS NULL OR auto_grade BETWEEN 0 AND 4),
+  auto_pattern TEXT,
+  auto_suggestion TEXT CHECK (auto_suggestion IS NULL OR auto_suggestion IN ('cut','spare','review')),
+  PRIMARY KEY (attempt_id, stimulation_id)
+) WITHOUT ROWID;
+${appendOnly('trainees')}
+${appendOnly('training_attempts')}
+${appendOnly('training_answers')}
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'clinical record: cases, montages, sessions, roots, rootlets, stimulations, grades, thresholds, decisions, audit', sql: V1_CLINICAL_RECORD },
   { version: 2, name: 'raw EMG chunks, gaps and session events', sql: V2_RAW_EMG_AND_EVENTS },
+  { version: 3, name: 'training mode: trainees, attempts and answers (append-only)', sql: V3_TRAINING },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -7,6 +7,7 @@ import {
 } from './clinical';
 import { DecisionRepository } from './decisions';
 import { RawRepository } from './raw';
+import { TrainingRepository } from './training';
 import { schemaVersion } from './migrations';
 
 export interface CaseStoreOptions extends OpenDatabaseOptions {
@@ -33,6 +34,8 @@ export interface CaseStore {
   readonly decisions: DecisionRepository;
   readonly events: SessionEventRepository;
   readonly raw: RawRepository;
+  /** Training mode: trainees and their scored attempts (append-only). */
+  readonly training: TrainingRepository;
   readonly audit: AuditLog;
   /** Runs `fn` in one IMMEDIATE transaction (all or nothing). */
   transaction<T>(fn: () => T): T;
@@ -71,6 +74,7 @@ function createStore(db: SqliteDatabase, path: string, now: () => Date): CaseSto
     decisions: new DecisionRepository(db, audit, rootlets, now),
     events: new SessionEventRepository(db, now),
     raw,
+    training: new TrainingRepository(db, now),
     audit,
     transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
     checkpoint: () => {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { makeCaseInfo, makeDecision } from '../../src/domain';
-import { openCaseStore } from '../../src/storage';
+import { LATEST_SCHEMA_VERSION, openCaseStore } from '../../src/storage';
 
 const BIN = path.resolve(__dirname, '../../bin/sdrlog.mjs');
 let dir: string;
@@ -95,7 +95,7 @@ describe('sdrlog case and verify (spawned CLI)', () => {
       [2, "sdrlog: no case with id 'deadbeef'"],
       [2, "sdrlog: patient id must be a pseudonym of 1-64 letters, digits, '.', '_' or '-', got 'P 1'"],
       [2, "sdrlog: --plan 'L4:L=140': a planned cut is 0-100 %, got 140"],
-      [2, 'sdrlog: database future.db has schema version 42, newer than this sdrlog supports (version 2); use a newer sdrlog'],
+      [2, `sdrlog: database future.db has schema version 42, newer than this sdrlog supports (version ${LATEST_SCHEMA_VERSION}); use a newer sdrlog`],
       [2, 'sdrlog: database not found: missing.db'],
     ]);
     expect(fs.existsSync(path.join(dir, 'x.db'))).toBe(false);

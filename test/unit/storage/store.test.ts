@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_MONTAGE, makeCaseInfo, makeMontage, makeStimulation, type TrainGrade } from '../../../src/domain';
-import { GENESIS_HASH, auditEntryHash, openCaseStore, type CaseStore } from '../../../src/storage';
+import { GENESIS_HASH, LATEST_SCHEMA_VERSION, auditEntryHash, openCaseStore, type CaseStore } from '../../../src/storage';
 import { decision, steppingClock, tempDir } from './helpers';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -31,7 +31,7 @@ describe('case store: pragmas and cases', () => {
     } finally {
       db.close();
     }
-    expect(store.schemaVersion).toBe(2);
+    expect(store.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
   });
 
   it('creates, reads back and lists cases with their cut plan', () => {

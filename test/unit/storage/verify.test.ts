@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { makeCaseInfo } from '../../../src/domain';
-import { openCaseStore, parseAuditHead, verifyDatabase } from '../../../src/storage';
+import { LATEST_SCHEMA_VERSION, openCaseStore, parseAuditHead, verifyDatabase } from '../../../src/storage';
 import { decision, steppingClock, tempDir } from './helpers';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -45,7 +45,7 @@ describe('verifyDatabase', () => {
   it('passes an untouched database, naming the number of entries checked', () => {
     const r = verifyDatabase(file);
     expect(r.ok).toBe(true);
-    expect(r.schemaVersion).toBe(2);
+    expect(r.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     expect(r.checks.find((c) => c.name === 'audit-chain')!.detail).toBe('4 entries, every link ok');
     expect(r.checks.find((c) => c.name === 'decisions-audited')!.detail).toBe('3 decisions, each matches its audit entry');
   });
@@ -117,7 +117,7 @@ describe('verifyDatabase', () => {
   it('refuses a missing file and a newer-version file with one clear message', () => {
     expect(() => verifyDatabase(path.join(tmp.dir, 'nope.db'))).toThrow(/^database not found: .*nope\.db$/);
     tamper('PRAGMA user_version = 7', true);
-    expect(() => verifyDatabase(file)).toThrow(/schema version 7, newer than this sdrlog supports \(version 2\)/);
+    expect(() => verifyDatabase(file)).toThrow(`schema version 7, newer than this sdrlog supports (version ${LATEST_SCHEMA_VERSION})`);
   });
 
   it('a recorded head proves that entries cut off the end are missing', () => {
