@@ -36,7 +36,7 @@ import type { ConnectionState, Disposer, EmgDevice, LinkCounters } from '../../h
 import { createPipeline, type StimulusEpoch } from '../pipeline';
 import { createWorkerAnalyzer, type Analyzer, type AnalyzerFactory } from './analyzer';
 import { SessionRecorder } from './recorder';
-import type { PulseResponse as GraderPulse, ThresholdEstimate } from '../grading/threshold';
+import { measurePulse, type PulseResponse as GraderPulse, type ThresholdEstimate } from '../grading/threshold';
 import { EventHub } from './event-hub';
 import { GradeLatencyTracker } from './latency';
 import { minMaxDecimate } from './decimate';
@@ -122,6 +122,7 @@ export const GRADER_VERSION = 'sdrlog-grading-1';
 const ZERO_COUNTERS: LinkCounters = { bytesReceived: 0, framesDecoded: 0, bytesDropped: 0, crcFailures: 0, sequenceGaps: 0, samplesLost: 0 };
 const DEFAULT_SETTINGS: StimulationSettings = { intensityMa: 1, pulseWidthUs: 100, trainRateHz: 50, trainDurationS: 1 };
 const RECENT_EPOCHS = 64;
+const RECENT_PULSES = 2000;
 /** Signal needed before a stimulation: the pipeline's 200 ms pre-stimulus window plus margin. */
 const BASELINE_S = 0.5;
 
@@ -189,6 +190,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
   const thresholdEstimates = new Map<string, ThresholdEstimate>();
   const storedThresholds = new Map<string, number | null>();
   const recentEpochs = new Map<number, StimulusEpoch>(); // by stimulation id
+  const recentPulses = new Map<number, PulseResponse>(); // by stimulation id
   const stimIdByOnset = new Map<number, number>(); // onset sample -> stimulation id (current session)
   let displayTimer: ReturnType<typeof setInterval> | null = null;
   // sample range received since the recording started (a train needs its pre-stimulus baseline)
@@ -437,13 +439,30 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
     emitStatus();
   }
 
-  function onPulse(p: GraderPulse): void {
-    const stimulationId = stimIdByOnset.get(p.onsetSample);
-    if (stimulationId === undefined) return;
-    const view: PulseResponse = {
+  function pulseView(stimulationId: number, p: GraderPulse): PulseResponse {
+    return {
       stimulationId, target: p.target ? { ...p.target } : null, intensityMa: p.intensityMa, onsetSample: p.onsetSample, responding: p.responded,
       channels: p.channels.map((c) => ({ channel: c.channel, responding: c.responded, latencyMs: c.latencyMs, amplitudeUv: c.amplitudeUv })),
     };
+  }
+
+  /** A stored single pulse's response: from this run's cache, else re-measured on the stored raw EMG. */
+  function storedPulse(stimulationId: number): PulseResponse | null {
+    const cached = recentPulses.get(stimulationId);
+    if (cached) return cached;
+    try {
+      return pulseView(stimulationId, measurePulse(epochOf(stimulationId)));
+    } catch {
+      return null; // raw data missing (e.g. lost in a crash): the list still shows the stimulation
+    }
+  }
+
+  function onPulse(p: GraderPulse): void {
+    const stimulationId = stimIdByOnset.get(p.onsetSample);
+    if (stimulationId === undefined) return;
+    const view = pulseView(stimulationId, p);
+    recentPulses.set(stimulationId, view);
+    while (recentPulses.size > RECENT_PULSES) recentPulses.delete(recentPulses.keys().next().value!);
     hub.emit('pulse', view);
     // a targeted pulse is followed by its threshold update: answer once that has been applied
     if (p.target) awaitingThreshold = view;
@@ -605,19 +624,38 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
     const session = store.sessions.get(stim.sessionId)!;
     // replay the stored raw range through the same pipeline: identical epochs to the live ones
     const warmS = 3;
-    const from = Math.max(0, stim.onsetSample - Math.round(warmS * session.sampleRateHz));
-    const to = stim.onsetSample + Math.round((stim.stimulation.durationS + 2) * session.sampleRateHz);
+    const fs = session.sampleRateHz;
+    const extentEnd = store.raw.extentOf(session.id).endSample ?? 0;
+    const from = Math.max(0, stim.onsetSample - Math.round(warmS * fs));
+    const to = Math.min(extentEnd, stim.onsetSample + Math.round((stim.stimulation.durationS + 2) * fs));
+    if (to <= stim.onsetSample) throw new AppError('no-raw-data', `the raw EMG of stimulation ${stimulationId} is not stored`);
     const raw = store.raw.read(session.id, from, to);
     let found: StimulusEpoch | null = null;
     const p = createPipeline({
-      sampleRateHz: session.sampleRateHz, channelCount: session.channelCount, unit: 'uV', now: () => 0,
+      sampleRateHz: fs, channelCount: session.channelCount, unit: 'uV', now: () => 0,
       onEpoch: (e) => { if (e.event.sampleIndex === stim.onsetSample) found = e; },
     });
     try {
-      for (const g of raw.gaps) p.pushGap(g);
       p.pushStimulation({ sampleIndex: stim.onsetSample, stimulation: stim.stimulation });
-      const data = raw.data.map((v) => (Number.isNaN(v) ? 0 : v));
-      p.pushBlock({ startSample: from, sampleRateHz: session.sampleRateHz, channelCount: session.channelCount, samplesPerChannel: raw.samplesPerChannel, data });
+      // feed stored samples and gaps in sample order, as the live stream did
+      const n = raw.samplesPerChannel;
+      const segment = (a: number, b: number) => {
+        if (b <= a) return;
+        const len = b - a;
+        const data = new Float32Array(len * session.channelCount);
+        for (let c = 0; c < session.channelCount; c++) data.set(raw.data.subarray(c * n + (a - from), c * n + (b - from)), c * len);
+        p.pushBlock({ startSample: a, sampleRateHz: fs, channelCount: session.channelCount, samplesPerChannel: len, data });
+      };
+      let at = from;
+      for (const g of [...raw.gaps].sort((x, y) => x.startSample - y.startSample)) {
+        const gs = Math.max(at, g.startSample);
+        const ge = Math.min(to, g.startSample + g.lengthSamples);
+        if (ge <= gs) continue;
+        segment(at, gs);
+        p.pushGap({ startSample: gs, lengthSamples: ge - gs, reason: g.reason });
+        at = ge;
+      }
+      segment(at, to);
       p.flush();
     } finally {
       p.dispose();
@@ -834,6 +872,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
               stimulationId: s.id, sessionId: s.sessionId, onsetSample: s.onsetSample, createdAt: s.createdAt,
               stimulation: { ...s.stimulation, target: s.stimulation.target ? { ...s.stimulation.target } : null },
               highIntensity: s.highIntensity, grade: g ? toWireGrade(g.evidence) : null,
+              pulse: s.stimulation.mode === 'single' ? storedPulse(s.id) : null,
             });
           }
           history = store.decisions.history(r.id).map((d) => decisionView(req.caseId, d));

@@ -246,6 +246,8 @@ export const storedStimulationSchema = z.strictObject({
   highIntensity: z.boolean(),
   /** Present for graded trains. */
   grade: trainGradeSchema.nullable(),
+  /** Response per channel, for single pulses (measured live, or re-measured from the stored raw EMG). */
+  pulse: pulseResponseSchema.nullable().optional(),
 });
 
 export const decisionRecordSchema = z.strictObject({

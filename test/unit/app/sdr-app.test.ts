@@ -120,6 +120,7 @@ describe('app service: live session with the simulated patient', () => {
       ['train', 1.2, 3], ['single', 0.2, null], ['single', 0.4, null], ['single', 0.6, null], ['single', 0.6, null], ['single', 0.6, null],
     ]);
     expect(results.thresholds.map((t) => t.thresholdMa)).toEqual([0.6]);
+    expect(results.stimulations.map((s) => s.pulse?.responding ?? null)).toEqual([null, false, false, true, true, true]);
     expect(results.decisionHistory.map((d) => d.decision.kind)).toEqual(['cut', 'partial']);
     expect(results.decision?.decisionId).toBe(corr.record.decisionId);
 
@@ -167,6 +168,14 @@ describe('app service: live session with the simulated patient', () => {
     }
     expect(peak).toBeGreaterThan(20);
     expect(worst).toBeLessThan(0.5); // uV, against responses of about 1 mV
+    // single-pulse responses are re-measured from the stored raw EMG: same answers as live
+    const again2 = value(await reopened.getRootletResults({ caseId: c.id, level: 'L4', side: 'R', rootlet: 1 }));
+    expect(again2.stimulations.map((s) => s.pulse?.responding ?? null)).toEqual([null, false, false, true, true, true]);
+    const live = results.stimulations[3]!.pulse!;
+    const recut = again2.stimulations[3]!.pulse!;
+    const strongest = live.channels.reduce((a, b) => ((b.amplitudeUv ?? 0) > (a.amplitudeUv ?? 0) ? b : a));
+    expect(recut.channels[strongest.channel]!.amplitudeUv).toBeCloseTo(strongest.amplitudeUv!, 0);
+    expect(recut.channels[strongest.channel]!.latencyMs).toBeCloseTo(strongest.latencyMs!, 1);
   });
 
   it('recovers a session that was not closed and reports what was lost', async () => {
