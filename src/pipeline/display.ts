@@ -110,10 +110,24 @@ export class DisplayDecimator {
       let slot = head;
       for (let k = 0; k < closes; k++) {
         const end = k === 0 ? firstFill : i + spc;
-        for (; i < end; i++) {
-          const v = data[base + i]!;
-          mn = Math.min(mn, v);
-          mx = Math.max(mx, v);
+        // Two samples at a time: one comparison orders them, then one against each extreme.
+        for (; i + 1 < end; i += 2) {
+          const u = data[base + i]!;
+          const v = data[base + i + 1]!;
+          sum += u;
+          sum += v;
+          if (u < v) {
+            if (u < mn) mn = u;
+            if (v > mx) mx = v;
+          } else {
+            if (v < mn) mn = v;
+            if (u > mx) mx = u;
+          }
+        }
+        if (i < end) {
+          const v = data[base + i++]!;
+          if (v < mn) mn = v;
+          if (v > mx) mx = v;
           sum += v;
         }
         const mean = sum / (n + (k === 0 ? firstFill : spc));
@@ -129,8 +143,8 @@ export class DisplayDecimator {
       }
       for (; i < frames; i++) {
         const v = data[base + i]!;
-        mn = Math.min(mn, v);
-        mx = Math.max(mx, v);
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
         sum += v;
       }
       curMin[c] = mn;
