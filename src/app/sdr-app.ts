@@ -41,6 +41,8 @@ import { EventHub } from './event-hub';
 import { GradeLatencyTracker } from './latency';
 import { minMaxDecimate } from './decimate';
 import { buildRootletMap } from './rootlet-map';
+import { createPlaybackService } from './replay';
+import { createTrainingService } from './training';
 
 function targetKeyOf(t: StimulationTarget): string {
   return `${t.level}${t.side}-${t.kind}#${t.rootlet ?? '-'}`;
@@ -196,6 +198,9 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
   // sample range received since the recording started (a train needs its pre-stimulus baseline)
   let recordedFrom: number | null = null;
   let recordedTo = 0;
+  // offline replay and training mode (src/app/replay.ts, src/app/training.ts)
+  const playback = createPlaybackService({ store, emit: (topic, e) => hub.emit(topic, e), isRecording: () => recording !== null, nowMs: () => clock.monotonicMs() });
+  const training = createTrainingService({ store, playback, now: () => clock.now() });
 
   // ---------- recovery: sessions never ended were cut short by a crash ----------
   const recovery: RecoveryInfo = { recovered: [], resumedCaseId: null };
@@ -666,6 +671,8 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
 
   // ---------- handlers ----------
   const handlers: SdrHandlers = {
+    ...playback.handlers,
+    ...training.handlers,
     createCase(req) {
       const info = makeCaseInfo(req);
       const rec = store.cases.create(info);
@@ -939,7 +946,8 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
     },
   };
 
-  const api = bindHandlers(handlers, <T extends TopicName>(topic: T, listener: (e: EventOf<T>) => void) => hub.on(topic, listener));
+  training.guard(handlers); // recorded grades and decisions stay hidden while a training run is active
+  const api = bindHandlers(handlers, <T extends TopicName>(topic: T, listener: (e: EventOf<T>) => void) => hub.on(topic, training.guardListener(topic, listener)));
   let closed = false;
   return {
     ...api,
@@ -952,6 +960,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
       if (closed) return;
       closed = true;
       if (device) await device.send({ type: 'stop' }).catch(() => undefined);
+      await playback.dispose();
       await stopRecording();
       await detachDevice();
       hub.clear();

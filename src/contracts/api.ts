@@ -19,6 +19,19 @@ import {
   thresholdResultSchema,
   trainGradeSchema,
 } from './values';
+import {
+  controlReplayRequestSchema,
+  finishTrainingResponseSchema,
+  listTrainingScoresRequestSchema,
+  listTrainingScoresResponseSchema,
+  replayStatusSchema,
+  sessionSummarySchema,
+  startReplayRequestSchema,
+  startReplayResponseSchema,
+  startTrainingRequestSchema,
+  trainingAnswerRequestSchema,
+  trainingRunSchema,
+} from './playback';
 
 /**
  * The UI <-> app contract: ONE table of methods, each with a request and a response schema. Both hosts
@@ -459,6 +472,19 @@ export const API_METHODS = {
   getRootletMap: method(caseRefSchema, rootletMapSchema, 'Levels x sides with thresholds, grades, decisions and % cut vs plan.'),
 
   getRecoveryInfo: method(empty, recoveryInfoSchema, 'What start-up recovery found and what was lost.'),
+
+  // offline replay (src/app/replay.ts) and training mode (src/app/training.ts); schemas in playback.ts
+  listSessions: method(caseRefSchema, z.strictObject({ sessions: z.array(sessionSummarySchema) }), 'Recorded sessions of a case (live or imported), for replay.'),
+  startReplay: method(startReplayRequestSchema, startReplayResponseSchema, 'Replay a stored session through the live pipeline and grader, emitting live events.'),
+  controlReplay: method(controlReplayRequestSchema, replayStatusSchema, 'Pause, resume, change speed, or jump to a stimulation.'),
+  stopReplay: method(empty, replayStatusSchema, 'Stop the replay.'),
+  getReplayStatus: method(empty, replayStatusSchema, 'Position, speed and state of the replay.'),
+  startTraining: method(startTrainingRequestSchema, trainingRunSchema, 'Replay a session blind for a trainee: recorded grades and decisions hidden until finished.'),
+  getTraining: method(empty, z.strictObject({ run: trainingRunSchema.nullable() }), 'The active training run, if any.'),
+  submitTrainingAnswer: method(trainingAnswerRequestSchema, trainingRunSchema, "The trainee's grade, pattern and decision for one train (answering again replaces it)."),
+  finishTraining: method(empty, finishTrainingResponseSchema, 'Store the attempt with its scores and reveal expert and automatic grades side by side.'),
+  cancelTraining: method(empty, z.strictObject({ cancelled: z.boolean() }), 'End the training run without storing it.'),
+  listTrainingScores: method(listTrainingScoresRequestSchema, listTrainingScoresResponseSchema, 'Finished training attempts with their scores, oldest first.'),
 } as const;
 
 export type ApiMethods = typeof API_METHODS;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { decisionRecordSchema, deviceStatusSchema, gradedTrainSchema, pulseResponseSchema, rootletMapSchema } from './api';
 import { caseIdSchema, stimulationSchema } from './values';
+import { replayStatusSchema } from './playback';
 
 /**
  * One frame of the live trace: every channel reduced to min/max pairs for drawing. The stream is lossy
@@ -45,6 +46,8 @@ export const EVENT_TOPICS = {
   decision: decisionRecordSchema,
   deviceStatus: deviceStatusSchema,
   map: mapUpdateSchema,
+  /** Replay / training playback state: on every change and about 4 times a second while playing. */
+  replay: replayStatusSchema,
 } as const;
 
 export type EventTopics = typeof EVENT_TOPICS;

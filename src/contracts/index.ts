@@ -4,3 +4,4 @@ export * from './events';
 export * from './envelope';
 export * from './sdr-api';
 export * from './ws-client';
+export * from './playback';

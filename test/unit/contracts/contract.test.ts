@@ -34,7 +34,7 @@ describe('contract method table', () => {
       expect(typeof API_METHODS[m].request.safeParse).toBe('function');
       expect(typeof API_METHODS[m].response.safeParse).toBe('function');
     }
-    expect(Object.keys(EVENT_TOPICS).sort()).toEqual(['decision', 'deviceStatus', 'grade', 'map', 'pulse', 'stimulation', 'trace']);
+    expect(Object.keys(EVENT_TOPICS).sort()).toEqual(['decision', 'deviceStatus', 'grade', 'map', 'pulse', 'replay', 'stimulation', 'trace']);
   });
 
   it('accepts the domain values as they are built by the domain constructors', () => {
