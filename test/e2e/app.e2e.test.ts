@@ -172,6 +172,13 @@ describe('sdrlog UI end to end', () => {
     await expect.poll(() => page.getByTestId('save-state').textContent()).toMatch(/correction saved \(#\d+ corrects #\d+\)/);
     decided[decided.length - 1] = { ...PLAN[PLAN.length - 1]!, decide: 's' };
 
+    // EMG sound: toggles on (WebAudio fed from the live stream) and off again without errors
+    await key('m');
+    await expect.poll(() => page.getByTestId('sound-toggle').textContent()).toContain('Sound on');
+    await page.waitForTimeout(300);
+    await key('m');
+    await expect.poll(() => page.getByTestId('sound-toggle').textContent()).toContain('Sound off');
+
     // evidence table and help overlay
     await key('e');
     await page.getByTestId('evidence-overlay').waitFor();

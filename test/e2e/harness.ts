@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -24,9 +24,36 @@ function newestMtimeMs(dir: string): number {
  */
 export function buildRendererIfStale(): void {
   const index = path.join(RENDERER_DIST, 'index.html');
-  const sources = ['renderer', 'src/contracts', 'src/domain'].map((d) => newestMtimeMs(path.join(ROOT, d)));
-  const config = statSync(path.join(ROOT, 'vite.renderer.config.ts')).mtimeMs;
-  if (existsSync(index) && statSync(index).mtimeMs > Math.max(config, ...sources)) return;
+  const fresh = (): boolean => {
+    const sources = ['renderer', 'src/contracts', 'src/domain'].map((d) => newestMtimeMs(path.join(ROOT, d)));
+    const config = statSync(path.join(ROOT, 'vite.renderer.config.ts')).mtimeMs;
+    return existsSync(index) && statSync(index).mtimeMs > Math.max(config, ...sources);
+  };
+  if (fresh()) return;
+  // Test files run in parallel workers: one builds, the others wait for it (mkdir is atomic).
+  const lock = path.join(ROOT, 'dist', '.renderer-build.lock');
+  mkdirSync(path.dirname(lock), { recursive: true });
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than the longest build is left over from a killed run.
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 180_000) rmdirSync(lock);
+      if (Date.now() > deadline) throw new Error(`renderer build lock ${lock} held too long`);
+      Atomics.wait(sleeper, 0, 0, 250);
+    }
+  }
+  try {
+    if (!fresh()) runViteBuild();
+  } finally {
+    rmdirSync(lock);
+  }
+}
+
+function runViteBuild(): void {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '-c', 'vite.renderer.config.ts', '--logLevel', 'warn'], {
     cwd: ROOT,
     encoding: 'utf8',
