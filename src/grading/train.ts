@@ -24,6 +24,7 @@ import {
   type RawCheck,
   type SignalFeatures,
 } from './features';
+import { removeLockedArtifacts } from './artifact';
 import { DEFAULT_TRAIN_GRADING, type TrainGradingOptions } from './options';
 import { spreadGrade, spreadRelation } from './spread';
 import { PHILLIPS_PARK_RULES, suggest, type SuggestionRules } from './suggestion';
@@ -82,7 +83,11 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig): Gra
   const n = epochLength(epoch);
   const fs = epoch.sampleRateHz;
   const pulses = pulseOffsets(epoch);
-  const tailMs = artifactTailMs(epoch, montage.channels.map((c) => c.index * n), pulses);
+  // Pulse-locked artifact leftovers (tails, DC steps, filter ringing) out of the train before anything is judged.
+  const offsets = montage.channels.map((c) => c.index * n);
+  const locked = removeLockedArtifacts(epoch.filtered, offsets, pulses, epoch.preSamples + epoch.stimSamples, exclusionMask(epoch, 0), fs);
+  const filtered = locked.cleaned;
+  const tailMs = artifactTailMs({ ...epoch, filtered }, offsets, pulses);
   const guardMs = Math.max(opts.artifactGuardMs, tailMs);
   if (tailMs > opts.artifactGuardMs) warnings.push(`stimulus artifact tails outlast the blanking: ${tailMs.toFixed(1)} ms more left out after each pulse`);
   const mask = exclusionMask(epoch, guardMs);
@@ -98,7 +103,7 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig): Gra
   const states = raw.map((r, i) => channelState(r, raw.filter((_, j) => j !== i).map((o) => o.residualRmsUv), opts));
 
   const features: (SignalFeatures | null)[] = channels.map((c, i) =>
-    states[i]!.state === 'ok' ? analyseSignal(epoch.filtered, c.index * n, layout, mask, pulses, trainMs, opts) : null,
+    states[i]!.state === 'ok' ? analyseSignal(filtered, c.index * n, layout, mask, pulses, trainMs, opts) : null,
   );
 
   // Crosstalk: strongest responders first; each weaker responder is compared with the genuine stronger ones.
@@ -115,14 +120,14 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig): Gra
     let bestJ = -1;
     let bestR = 0;
     for (const j of genuine) {
-      const r = correlation(epoch.filtered, channels[i]!.index * n, epoch.filtered, channels[j]!.index * n, trainFrom, trainTo, mask);
+      const r = correlation(filtered, channels[i]!.index * n, filtered, channels[j]!.index * n, trainFrom, trainTo, mask);
       if (Math.abs(r) > Math.abs(bestR)) {
         bestR = r;
         bestJ = j;
       }
     }
     if (bestJ >= 0 && Math.abs(bestR) >= opts.crosstalkMinCorrelation) {
-      const { residual, gain } = removeCopy(epoch.filtered, channels[i]!.index * n, epoch.filtered, channels[bestJ]!.index * n, n, trainFrom, n, mask);
+      const { residual, gain } = removeCopy(filtered, channels[i]!.index * n, filtered, channels[bestJ]!.index * n, n, trainFrom, n, mask);
       const own = analyseSignal(residual, 0, layout, mask, pulses, trainMs, opts);
       const src = channelName(channels[bestJ]!);
       if (!own.responding) {
