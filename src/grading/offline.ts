@@ -47,7 +47,7 @@ export function gradeRecording(
   if (mains === 'auto') {
     const all = [...input.blocks];
     blocks = all;
-    mainsHz = detectMains(firstSeconds(all, input.channelCount, input.sampleRateHz, 5), input.sampleRateHz).mainsHz;
+    mainsHz = detectMains(quietSeconds(all, input.channelCount, input.sampleRateHz, input.events, 5), input.sampleRateHz).mainsHz;
   }
   if (mainsHz !== null) {
     settings = { ...settings, filter: { ...settings?.filter, notch: { mainsHz, q: MAINS_NOTCH_Q, harmonics: MAINS_NOTCH_HARMONICS } } };
@@ -87,6 +87,45 @@ export function gradeRecording(
 /** Notch quality factor and harmonics used when mains is notched for grading: narrow (3.3 Hz at 50 Hz, tolerating grid drift of about 0.1 Hz), fundamental plus 3 harmonics. */
 export const MAINS_NOTCH_Q = 15;
 export const MAINS_NOTCH_HARMONICS = 3;
+
+/**
+ * Up to `seconds` of signal from the longest stretch without stimulation in the first 30 s of the
+ * recording (at least 0.5 s long; else the first seconds): a 50 Hz train's artifacts put a strong line
+ * at 50 Hz, and at its harmonics, into every channel, which would pass for 50 Hz mains (and hide 60 Hz
+ * mains) if the detection window held a train. Each stimulation counts from 50 ms before its first
+ * pulse to 500 ms after its end (the artifact tails and responses).
+ */
+function quietSeconds(blocks: readonly SampleBlock[], channelCount: number, fs: number, events: readonly StimulationEvent[], seconds: number): Float32Array[] {
+  const horizon = Math.round(30 * fs);
+  const busy = events
+    .map((e) => [e.sampleIndex - Math.round(0.05 * fs), e.sampleIndex + Math.round(((e.stimulation.mode === 'train' ? e.stimulation.durationS : 0) + 0.5) * fs)] as const)
+    .sort((a, b) => a[0] - b[0]);
+  let best: [number, number] = [0, 0];
+  let at = 0;
+  for (const [a, z] of [...busy, [horizon, horizon] as const]) {
+    const end = Math.min(a, horizon);
+    if (end - at > best[1] - best[0]) best = [at, end];
+    at = Math.max(at, z);
+    if (at >= horizon) break;
+  }
+  if (best[1] - best[0] < Math.round(0.5 * fs)) return firstSeconds(blocks, channelCount, fs, seconds);
+  const from = best[0];
+  const want = Math.min(best[1] - from, Math.round(seconds * fs));
+  const out = Array.from({ length: channelCount }, () => new Float32Array(want));
+  let got = 0;
+  for (const b of blocks) {
+    const bEnd = b.startSample + b.samplesPerChannel;
+    if (bEnd <= from) continue;
+    if (b.startSample >= from + want) break;
+    const a = Math.max(from, b.startSample);
+    const z = Math.min(from + want, bEnd);
+    for (let c = 0; c < channelCount; c++) {
+      out[c]!.set(b.data.subarray(c * b.samplesPerChannel + (a - b.startSample), c * b.samplesPerChannel + (z - b.startSample)), a - from);
+    }
+    got = Math.max(got, z - from);
+  }
+  return out.map((x) => x.subarray(0, got));
+}
 
 function firstSeconds(blocks: readonly SampleBlock[], channelCount: number, fs: number, seconds: number): Float32Array[] {
   const want = Math.round(seconds * fs);
