@@ -73,7 +73,7 @@ export function Banners() {
         <div className="banner recovery" role="alert" data-testid="recovery-banner">
           <strong>Case resumed after an unexpected stop.</strong>
           <span className="grow">
-            {rec.recovered.map((r) => `Case ${r.caseId} (session ${r.sessionId}, started ${new Date(r.startedAt).toLocaleTimeString()}): ${r.decisionsIntact} decision${r.decisionsIntact === 1 ? '' : 's'} intact; ${r.lostDescription}`).join(' ')}
+            {rec.recovered.map((r) => `Case ${ui.cases.find((c) => c.id === r.caseId)?.patientId ?? r.caseId} (session ${r.sessionId}, started ${new Date(r.startedAt).toLocaleTimeString()}): ${r.decisionsIntact} decision${r.decisionsIntact === 1 ? '' : 's'} intact; ${r.lostDescription}`).join(' ')}
           </span>
           <button className="btn" onClick={() => store.dismissRecovery()}>Dismiss</button>
         </div>

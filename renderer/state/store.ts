@@ -213,7 +213,11 @@ export class Store {
     const candidates = [dev?.recording?.caseId, rec?.resumedCaseId, safeStorageGet(LAST_CASE_KEY)];
     const known = new Set((list?.cases ?? []).map((c) => c.id));
     const resume = candidates.find((c): c is string => typeof c === 'string' && known.has(c));
-    if (resume) await this.openCase(resume);
+    if (resume) {
+      await this.openCase(resume);
+      // A case in progress opens on the working screen.
+      if (this.state.caseDetail) this.set({ screen: 'monitor' });
+    }
   }
 
   dispose(): void {

@@ -58,7 +58,7 @@ describe('recovery banner', () => {
     await banner.waitFor({ timeout: 15_000 });
     const text = (await banner.textContent()) ?? '';
     expect(text).toContain('Case resumed after an unexpected stop.');
-    expect(text).toContain(`Case ${created.id}`);
+    expect(text).toContain('Case CRASH-1 (session');
     expect(text).toContain('1 decision intact');
     // the banner carries the host's own account of what was lost
     const info = (await call(host.url.replace(/\/$/, ''), 'getRecoveryInfo', {})) as { recovered: { lostDescription: string }[] };
