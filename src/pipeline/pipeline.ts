@@ -85,15 +85,20 @@ interface PendingEpoch {
  * Where the work is spent (the budget is 16 ch x 10 kHz at >= 1000x real time for pipeline and grading):
  * every incoming sample is only copied into a ring of recent raw data and folded into the min/max display
  * columns. Blanking, filtering and the envelope run once per epoch, over the epoch window plus a filter
- * warm-up before it (`warmupSamples`, long enough for the slowest filter pole to settle to 1e-6, and the
+ * warm-up before it (`warmupSamples`, long enough for the slowest filter pole to settle to 1e-6 and for
+ * the envelope, started with the filters, to forget its zero start (20 time constants); the
  * filter state primed to the steady state of the first sample so electrode offsets start no transient).
- * Stimulations are seconds apart in SDR and epochs are about 1-3 s long, so this filters a fraction of
- * the stream, and needs no look-ahead: an epoch is only cut once its whole window has arrived, by which
+ * When the previous epoch's run ended within the next epoch's warm-up (1 Hz single-pulse ramps, a pulse
+ * after a train), the next epoch continues that run instead, so close epochs cost no warm-up and the
+ * filters see each sample about once (see `cont` in the epoch cutter).
+ * Stimulations are seconds apart in SDR and epochs are about 1-3 s long, so this filters at most about
+ * the stream once, and needs no look-ahead: an epoch is only cut once its whole window has arrived, by which
  * time every pulse inside it is known and can be blanked before the filters see it (the epoch waits
  * `eventLagSamples` more so a device may report a stimulation a little after its first pulse's samples).
  * Trade-off: epoch samples differ from a continuously running filter by at most the warm-up residue
  * (1e-6 of the transient), and the live display trace is not band-passed (baseline-removed raw).
- * Chunking never changes an epoch: it is computed from the same ring content whatever the block sizes.
+ * Chunking never changes an epoch: it is computed from the same ring content, events and sequence of
+ * earlier epochs whatever the block sizes.
  */
 export function createPipeline(config: PipelineConfig): Pipeline {
   const sampleRateHz = requireSampleRateHz(config.sampleRateHz, 'pipeline');
