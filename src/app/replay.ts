@@ -1,4 +1,4 @@
-import { DEFAULT_MONTAGE, type Montage, type SampleGap, type StimulationEvent, type TrainGrade } from '../domain';
+import { type Montage, type SampleGap, type StimulationEvent, type TrainGrade } from '../domain';
 import { createPipeline, type Pipeline, type PipelineSettingsInput, type StimulusEpoch } from '../pipeline';
 import { SessionGrader, type GradingEvent } from '../grading/session-grader';
 import { MAINS_NOTCH_HARMONICS, MAINS_NOTCH_Q } from '../grading/offline';
@@ -18,6 +18,7 @@ import type {
 } from '../contracts';
 import { displayToTraceFrames } from './analyzer';
 import { toWireGrade } from './sdr-app';
+import { sessionMontage } from './interchange/common';
 
 /**
  * Offline replay of a recorded session (live or imported) through the live code path: stored raw EMG
@@ -74,8 +75,7 @@ export interface SessionGradingSetup {
  * an import records the mains notch and rule preset it used in the session's device info.
  */
 export function gradingSetupOf(store: CaseStore, session: SessionRecord): SessionGradingSetup {
-  const montage = (session.montageId !== null ? store.montages.get(session.montageId)?.montage : null)
-    ?? store.montages.current(session.caseId)?.montage ?? DEFAULT_MONTAGE;
+  const montage = sessionMontage(store, session); // as recorded (the default montage when the case had none)
   const info = session.deviceInfo;
   const rules = (typeof info.rules === 'string' ? SUGGESTION_PRESETS[info.rules] : undefined) ?? PHILLIPS_PARK_RULES;
   const mainsHz = info.mains === 50 || info.mains === 60 ? info.mains : null;
