@@ -9,6 +9,8 @@ import { Banners, EvidenceOverlay, HelpOverlay, TopBar } from './components/Chro
 import { DevicePanel } from './components/DevicePanel';
 import { Monitor } from './components/Monitor';
 import { RootletMap } from './components/RootletMap';
+import { ReplayScreen } from './components/ReplayScreen';
+import { TrainingScreen } from './components/TrainingScreen';
 
 export function App(props: { buffer: TraceBuffer }) {
   const ui = useUi();
@@ -63,6 +65,8 @@ export function App(props: { buffer: TraceBuffer }) {
         {ui.screen === 'audit' && <AuditLog />}
         {ui.screen === 'setup' && <CaseSetup />}
         {ui.screen === 'device' && <DevicePanel />}
+        {ui.screen === 'replay' && <ReplayScreen buffer={props.buffer} />}
+        {ui.screen === 'training' && <TrainingScreen buffer={props.buffer} />}
       </main>
       {ui.help && <HelpOverlay />}
       {ui.evidence && <EvidenceOverlay />}

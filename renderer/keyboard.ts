@@ -24,6 +24,8 @@ export type ShortcutAction =
   | 'screen-audit'
   | 'screen-setup'
   | 'screen-device'
+  | 'screen-replay'
+  | 'screen-training'
   | 'evidence'
   | 'help'
   | 'escape';
@@ -54,6 +56,8 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['3'], action: 'screen-audit', label: 'Audit log' },
   { keys: ['4'], action: 'screen-setup', label: 'Case setup' },
   { keys: ['5'], action: 'screen-device', label: 'Device' },
+  { keys: ['6'], action: 'screen-replay', label: 'Replay a recorded session' },
+  { keys: ['7'], action: 'screen-training', label: 'Training (blind replay)' },
   { keys: ['e'], action: 'evidence', label: 'Evidence table of the last train' },
   { keys: ['?', 'F1'], action: 'help', label: 'Show / hide this help' },
   { keys: ['Escape'], action: 'escape', label: 'Close dialog / cancel' },

@@ -10,6 +10,8 @@ const TABS: readonly { screen: Screen; label: string; key: string }[] = [
   { screen: 'audit', label: 'Audit log', key: '3' },
   { screen: 'setup', label: 'Case setup', key: '4' },
   { screen: 'device', label: 'Device', key: '5' },
+  { screen: 'replay', label: 'Replay', key: '6' },
+  { screen: 'training', label: 'Training', key: '7' },
 ];
 
 /** Top bar: case, device state, link health, alarms, sound and help; then the screen tabs. */

@@ -36,11 +36,11 @@ function tracesFor(channel: number, filtered: EpochTraces, envelope: EpochTraces
  * One channel's stimulus-locked response: the filtered EMG as a min/max band, its envelope, the
  * pre-stimulus baseline and the train window, so the evidence behind the grade is visible at a glance.
  */
-function ChannelChart(props: { traces: ChannelTraces; evidence: ChannelEvidence | undefined; stimMs: number; envStartMs: number; envMsPerPoint: number }) {
+function ChannelChart(props: { traces: ChannelTraces; evidence: ChannelEvidence | undefined; stimMs: number; envStartMs: number; envMsPerPoint: number; scaleUv: number }) {
   const ref = useRef<HTMLCanvasElement | null>(null);
   const chartRef = useRef<Chart<'line', { x: number; y: number }[]> | null>(null);
 
-  const { traces, evidence, stimMs, envStartMs, envMsPerPoint } = props;
+  const { traces, evidence, stimMs, envStartMs, envMsPerPoint, scaleUv } = props;
   useEffect(() => {
     const canvas = ref.current;
     if (!canvas) return;
@@ -48,7 +48,7 @@ function ChannelChart(props: { traces: ChannelTraces; evidence: ChannelEvidence 
     const env = traces.envelopeUv.map((y, i) => ({ x: envStartMs + (i + 0.5) * envMsPerPoint, y }));
     const t0 = traces.timesMs[0] ?? 0;
     const t1 = traces.timesMs[traces.timesMs.length - 1] ?? 1;
-    const peak = Math.max(20, ...traces.maxUv.map(Math.abs), ...traces.minUv.map(Math.abs));
+    const peak = scaleUv;
     const responder = evidence?.sustained === true;
     const baseline = evidence?.baselineUv ?? 0;
     const datasets: ChartDataset<'line', { x: number; y: number }[]>[] = [
@@ -82,7 +82,7 @@ function ChannelChart(props: { traces: ChannelTraces; evidence: ChannelEvidence 
       chart.destroy();
       chartRef.current = null;
     };
-  }, [traces, evidence, stimMs, envStartMs, envMsPerPoint]);
+  }, [traces, evidence, stimMs, envStartMs, envMsPerPoint, scaleUv]);
 
   return <canvas ref={ref} />;
 }
@@ -112,6 +112,19 @@ export function GradedResponse(props: { train: GradedTrain | null; epoch: { filt
     }
     return m;
   }, [epoch]);
+  // One amplitude scale for every muscle of the train, so a silent muscle looks silent next to a
+  // responder instead of being blown up to fill its box (floor 50 uV).
+  const scaleUv = useMemo(() => {
+    let peak = 50;
+    // Excluded channels (mains hum, saturation) do not set the scale; they are drawn clipped.
+    const excluded = new Set((train?.grade.channels ?? []).filter((c) => c.state !== 'ok').map((c) => c.channel));
+    for (const [channel, t] of tracesByChannel) {
+      if (excluded.has(channel)) continue;
+      for (const v of t.maxUv) if (Math.abs(v) > peak) peak = Math.abs(v);
+      for (const v of t.minUv) if (Math.abs(v) > peak) peak = Math.abs(v);
+    }
+    return peak;
+  }, [tracesByChannel, train]);
   if (!train || !montage) {
     return (
       <section className="panel graded" aria-label="Graded response">
@@ -139,7 +152,7 @@ export function GradedResponse(props: { train: GradedTrain | null; epoch: { filt
           {ev && ev.pattern !== 'none' && <span className="muted">{ev.pattern}</span>}
         </div>
         <div className="chart">
-          {traces && epoch && <ChannelChart traces={traces} evidence={ev} stimMs={epoch.filtered.stimMs} envStartMs={epoch.envelope.startMs} envMsPerPoint={envMsPerPoint} />}
+          {traces && epoch && <ChannelChart traces={traces} evidence={ev} stimMs={epoch.filtered.stimMs} envStartMs={epoch.envelope.startMs} envMsPerPoint={envMsPerPoint} scaleUv={scaleUv} />}
         </div>
         <div className="ch-note">{evidenceNote(ev)}</div>
       </div>
@@ -155,6 +168,7 @@ export function GradedResponse(props: { train: GradedTrain | null; epoch: { filt
         <span>pattern <b>{g.pattern}</b></span>
         {train.highIntensity && <span className="pill bad">HIGH INTENSITY: direct motor response likely</span>}
         {train.latencyMs !== null && <span className="muted num">{`graded ${Math.round(train.latencyMs)} ms after last sample`}</span>}
+        <span className="muted num">{`scale \u00b1${Math.round(scaleUv)} \u00b5V`}</span>
         <span className="muted">legend: <span className="bad-text">band</span> filtered EMG, <span className="accent-text">&mdash;</span> envelope, <span className="warn-text">- -</span> baseline</span>
       </div>
       <div className="graded-grid">

@@ -20,7 +20,7 @@ import { moveCursor, type ShortcutAction, type TargetCursor } from '../keyboard'
 import { targetLabel } from '../labels';
 import type { TraceBuffer } from '../live/traceBuffer';
 
-export type Screen = 'monitor' | 'map' | 'audit' | 'setup' | 'device';
+export type Screen = 'monitor' | 'map' | 'audit' | 'setup' | 'device' | 'replay' | 'training';
 export type RampResult = ResponseOf<'runThresholdRamp'>;
 export type AuditLog = ResponseOf<'getAuditLog'>;
 export type PortList = ResponseOf<'listPorts'>;
@@ -371,6 +371,10 @@ export class Store {
         return this.setScreen('setup');
       case 'screen-device':
         return this.setScreen('device');
+      case 'screen-replay':
+        return this.setScreen('replay');
+      case 'screen-training':
+        return this.setScreen('training');
       case 'evidence':
         return this.toggleEvidence();
       case 'help':
