@@ -43,6 +43,7 @@ import { minMaxDecimate } from './decimate';
 import { buildRootletMap } from './rootlet-map';
 import { createPlaybackService } from './replay';
 import { createTrainingService } from './training';
+import { createReportHandlers } from './report-handlers';
 
 function targetKeyOf(t: StimulationTarget): string {
   return `${t.level}${t.side}-${t.kind}#${t.rootlet ?? '-'}`;
@@ -673,6 +674,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
   const handlers: SdrHandlers = {
     ...playback.handlers,
     ...training.handlers,
+    ...createReportHandlers(store),
     createCase(req) {
       const info = makeCaseInfo(req);
       const rec = store.cases.create(info);

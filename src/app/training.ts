@@ -26,7 +26,7 @@ import { GRADER_VERSION } from './sdr-app';
  */
 
 /** Methods that would show the recorded grades or decisions (or write clinical decisions). */
-export const HIDDEN_DURING_TRAINING: readonly MethodName[] = ['getRootletResults', 'listDecisions', 'getRootletMap', 'getAuditLog', 'recordDecision'];
+export const HIDDEN_DURING_TRAINING: readonly MethodName[] = ['getRootletResults', 'listDecisions', 'getRootletMap', 'getAuditLog', 'recordDecision', 'getCaseReport'];
 /** Event topics that carry grades or decisions. */
 export const HIDDEN_TOPICS_DURING_TRAINING: readonly TopicName[] = ['grade', 'decision', 'map'];
 

@@ -416,6 +416,26 @@ export const recoveryInfoSchema = z.strictObject({
 });
 export type RecoveryInfo = z.infer<typeof recoveryInfoSchema>;
 
+// ---------- case report ----------
+
+export const caseReportSchema = z.strictObject({
+  /** One self-contained HTML document (inline CSS and SVG, no script; its CSP is a meta tag). */
+  html: z.string(),
+  /** Suggested file name without extension (patient pseudonym and date, filesystem-safe). */
+  fileBaseName: z.string().min(1).max(120),
+  /** Footer for print-to-PDF (patient pseudonym, page x of y); printed outside the document. */
+  footerTemplate: z.string(),
+});
+export type CaseReportDocument = z.infer<typeof caseReportSchema>;
+
+export const exportCaseReportResponseSchema = z.strictObject({
+  /** False when the user cancelled the save dialog (nothing was written). */
+  saved: z.boolean(),
+  path: z.string().nullable(),
+  format: z.enum(['pdf', 'html']).nullable(),
+  bytes: z.int().min(0),
+});
+
 // ---------- the table ----------
 
 function method<Req extends z.ZodType, Res extends z.ZodType>(request: Req, response: Res, doc: string) {
@@ -485,6 +505,11 @@ export const API_METHODS = {
   finishTraining: method(empty, finishTrainingResponseSchema, 'Store the attempt with its scores and reveal expert and automatic grades side by side.'),
   cancelTraining: method(empty, z.strictObject({ cancelled: z.boolean() }), 'End the training run without storing it.'),
   listTrainingScores: method(listTrainingScoresRequestSchema, listTrainingScoresResponseSchema, 'Finished training attempts with their scores, oldest first.'),
+
+  // case report (src/app/report): the browser host also serves GET /report/<caseId> and /report/<caseId>.pdf
+  getCaseReport: method(caseRefSchema, caseReportSchema, 'The case report as self-contained HTML, with a file name and the PDF footer.'),
+  /** Electron only (the main process prints with printToPDF and asks where to save); other hosts answer 'unsupported-host'. */
+  exportCaseReport: method(caseRefSchema, exportCaseReportResponseSchema, 'Save the case report as PDF (or HTML) where the user chooses.'),
 } as const;
 
 export type ApiMethods = typeof API_METHODS;

@@ -15,10 +15,13 @@ import {
   type Disposer,
   type EventOf,
   type HostMessage,
+  type ResponseOf,
   type SdrHandlers,
   type TopicName,
 } from '../contracts';
 import { LossyQueue } from '../app/lossy-queue';
+import { printReportPdf, REPORT_CONTENT_SECURITY_POLICY } from '../app/report';
+import { defaultChromiumPath } from '../app/report/pdf';
 
 /** What the server needs from the app service (src/app createSdrApp gives all of it). */
 export interface ServedApp {
@@ -35,6 +38,8 @@ export interface SdrServerOptions {
   readonly staticDir?: string | null;
   /** Bytes a WebSocket may have queued before live trace frames are dropped (oldest first). */
   readonly traceBackpressureBytes?: number;
+  /** Chromium that prints GET /report/<id>.pdf; default $SDRLOG_CHROMIUM, else /usr/bin/chromium. */
+  readonly chromiumPath?: string;
 }
 
 export interface SdrServer {
@@ -48,6 +53,10 @@ export interface SdrServer {
 
 /** The only interface the browser host listens on: never 0.0.0.0 (patient data stays on this machine). */
 export const LOOPBACK = '127.0.0.1';
+
+/** Case reports: `GET /report/<caseId>` (HTML) and `GET /report/<caseId>.pdf` (A4 PDF). */
+export const REPORT_PATH_PREFIX = '/report/';
+const REPORT_ROUTE = /^\/report\/([A-Za-z0-9-]{1,100})(\.pdf)?$/;
 
 const MIME: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -181,7 +190,60 @@ export async function startSdrServer(options: SdrServerOptions): Promise<SdrServ
       return sendJson(res, status, result);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed');
+    if (url.pathname.startsWith(REPORT_PATH_PREFIX)) {
+      if (!originOk(req)) return sendText(res, 403, 'requests from other origins are refused');
+      const m = REPORT_ROUTE.exec(url.pathname);
+      if (!m) return sendText(res, 400, 'a report address is /report/<case id> or /report/<case id>.pdf (case id: letters, digits and dashes)');
+      return serveReport(m[1]!, m[2] === '.pdf', req, res);
+    }
     return serveStatic(url.pathname, req, res);
+  }
+
+  /** PDFs are printed one at a time (each print starts a headless Chromium). */
+  let printQueue: Promise<unknown> = Promise.resolve();
+
+  async function serveReport(caseId: string, pdf: boolean, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const result = await dispatch(app.handlers, 'getCaseReport', { caseId });
+    if (!result.ok) {
+      const { code, message } = result.error;
+      const status = code === 'unknown-case' || code === 'ambiguous-case' ? 404 : code === CONTRACT_ERRORS.invalidRequest ? 400 : code === 'training-active' ? 409 : 500;
+      return sendText(res, status, `case report: ${message}`);
+    }
+    const report = result.value as ResponseOf<'getCaseReport'>;
+    if (!pdf) {
+      const body = Buffer.from(report.html, 'utf8');
+      res.writeHead(200, {
+        ...securityHeaders(port),
+        // the report's own policy (nothing loads or runs; its stylesheet by hash), and never framed
+        'Content-Security-Policy': `${REPORT_CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`,
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Disposition': `inline; filename="${report.fileBaseName}.html"`,
+        'Content-Length': body.length,
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    const executablePath = options.chromiumPath ?? defaultChromiumPath();
+    if (!fs.existsSync(executablePath)) {
+      return sendText(res, 503, `PDF reports need Chromium, not found at ${executablePath}: install it (Debian: apt-get install chromium) or set SDRLOG_CHROMIUM. The HTML report is at ${REPORT_PATH_PREFIX}${caseId}.`);
+    }
+    const printing = printQueue.then(() => printReportPdf(report.html, { executablePath, footerTemplate: report.footerTemplate }));
+    printQueue = printing.catch(() => undefined);
+    let data: Uint8Array;
+    try {
+      data = await printing;
+    } catch (e) {
+      return sendText(res, 500, `printing the PDF report failed: ${(e as Error).message}`);
+    }
+    // a PDF, not a page: shown by the browser's PDF viewer, so the pages' CSP is left off
+    const { 'Content-Security-Policy': _csp, ...headers } = securityHeaders(port);
+    res.writeHead(200, {
+      ...headers,
+      'Content-Type': 'application/pdf',
+      'Content-Disposition': `inline; filename="${report.fileBaseName}.pdf"`,
+      'Content-Length': data.length,
+    });
+    res.end(req.method === 'HEAD' ? undefined : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
 
   function serveStatic(pathname: string, req: http.IncomingMessage, res: http.ServerResponse): void {
