@@ -11,15 +11,20 @@
  * every pulse, looks exactly like a sustained response.
  *
  * The leftover is the same at every pulse (the pipeline is linear and the artifact repeats), so it is
- * in the pulse-locked median of the channel over the train. That average also holds any genuinely
- * pulse-locked response (an M-wave-like compound response), so only its artifact-like part is removed:
+ * in the pulse-locked median of the channel over the train (the median, so a discharge on a few pulses
+ * never enters it). That median also holds any genuinely pulse-locked response (an M-wave-like compound
+ * response), so only its artifact-like part is removed:
  * - smooth shapes: a constant, a ramp (the high-pass filter's response to the tail's area and to DC
  *   steps) and decays starting at the end of the blanking (time constants 0.5, 1.5 and 4 ms: the tail);
- * - shapes the averages of several channels share (the filters' ringing, mains locked to the pulse
- *   rate): the principal components of the channels' averages, each normalised to one, that carry more
+ * - shapes the medians of several channels share (the filters' ringing, mains locked to the pulse
+ *   rate): the principal components of the channels' medians, each normalised to one, that carry more
  *   than `COMMON_MIN_CHANNELS` channels' worth of it. A response, with its own latency and shape on a
- *   few muscles, is not shared like that, and a physiological response (latency 5-40 ms, a wave of a
- *   few ms) lies mostly outside the smooth shapes, so it survives.
+ *   few muscles, is not shared like that;
+ * - all of it when what is left is not a response-like wave: a physiological response (latency 5-40
+ *   ms) is a compound wave of a few ms, so at least `COMPACT_MIN_FRACTION` of its locked energy lies
+ *   within `COMPACT_WINDOW_MS`; locked energy spread over the interval is ringing from an artifact the
+ *   shapes did not fit (an amplifier saturated past the blanking). Energy that is not pulse-locked
+ *   (tonic activity, jittering motor units) is never touched.
  * The fit is subtracted from every inter-pulse interval of the train. Cost: a few passes over the
  * train's samples per channel.
  */
@@ -28,6 +33,10 @@
 const COMMON_MIN_CHANNELS = 3;
 /** At most this many shared shapes are removed (ringing at a few mains harmonics, locked mains). */
 const COMMON_MAX_SHAPES = 4;
+/** A locked waveform is response-like when this share of its energy lies within ... */
+const COMPACT_MIN_FRACTION = 0.65;
+/** ... this many ms of the inter-pulse interval (at most 35 % of it). */
+const COMPACT_WINDOW_MS = 8;
 /** Decay time constants of the artifact tail shapes, ms. */
 const TAIL_TAU_MS = [0.5, 1.5, 4];
 
@@ -45,7 +54,8 @@ export interface LockedArtifactResult {
  * @param offsets channel offsets into x to clean (other channels are copied unchanged)
  * @param pulses epoch-relative pulse sample indices (increasing)
  * @param trainEnd epoch-relative end of the train (exclusive)
- * @param mask samples to ignore (blanking, guard, gaps)
+ * @param mask samples to ignore (blanking, gaps)
+ * @param guardMs the part after each blanking window the grader leaves out anyway (not judged for compactness)
  */
 export function removeLockedArtifacts(
   x: Float32Array,
@@ -54,6 +64,7 @@ export function removeLockedArtifacts(
   trainEnd: number,
   mask: Uint8Array,
   sampleRateHz: number,
+  guardMs = 0,
 ): LockedArtifactResult {
   const cleaned = Float32Array.from(x);
   const none: LockedArtifactResult = { cleaned, removedRmsUv: offsets.map(() => 0), commonShapes: 0 };
@@ -153,9 +164,20 @@ export function removeLockedArtifacts(
     const r = resid[c]!;
     const f = new Float64Array(m);
     for (let q = 0; q < m; q++) f[q] = a[q]! - r[q]!; // the smooth part
+    const rest = Float64Array.from(r);
     for (const u of common) {
       const d = dot(r, u);
-      for (let q = 0; q < m; q++) f[q]! += d * u[q]!;
+      for (let q = 0; q < m; q++) {
+        f[q]! += d * u[q]!;
+        rest[q]! -= d * u[q]!;
+      }
+    }
+    // What is still pulse-locked counts as a response only if it is a wave at a physiological latency
+    // (a compound response lasts a few ms); locked energy spread over the whole interval is filter
+    // ringing from an artifact the shapes above did not fit (an amplifier saturated past the blanking),
+    // and is removed too.
+    if (compactness(rest, keep, j0 + Math.round((guardMs * sampleRateHz) / 1000), L, Math.min(Math.round((COMPACT_WINDOW_MS * sampleRateHz) / 1000), Math.floor(0.35 * L))) < COMPACT_MIN_FRACTION) {
+      for (let q = 0; q < m; q++) f[q] = a[q]!;
     }
     fit.fill(0);
     let ss = 0;
@@ -172,6 +194,26 @@ export function removeLockedArtifacts(
     }
   }
   return { cleaned, removedRmsUv, commonShapes: common.length };
+}
+
+/** Largest fraction of the waveform's energy within `w` consecutive positions of the interval (circular: a late response wraps into the next interval). */
+function compactness(r: Float64Array, keep: readonly number[], from: number, L: number, w: number): number {
+  const e = new Float64Array(L);
+  let total = 0;
+  for (let q = 0; q < r.length; q++) {
+    if (keep[q]! < from) continue;
+    e[keep[q]!] = r[q]! * r[q]!;
+    total += r[q]! * r[q]!;
+  }
+  if (!(total > 0) || w >= L) return 1;
+  let win = 0;
+  for (let j = 0; j < w; j++) win += e[j]!;
+  let best = win;
+  for (let j = 0; j < L; j++) {
+    win += e[(j + w) % L]! - e[j]!;
+    if (win > best) best = win;
+  }
+  return best / total;
 }
 
 function medianOf(v: Float64Array, n: number): number {

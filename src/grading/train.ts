@@ -85,7 +85,7 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig): Gra
   const pulses = pulseOffsets(epoch);
   // Pulse-locked artifact leftovers (tails, DC steps, filter ringing) out of the train before anything is judged.
   const offsets = montage.channels.map((c) => c.index * n);
-  const locked = removeLockedArtifacts(epoch.filtered, offsets, pulses, epoch.preSamples + epoch.stimSamples, exclusionMask(epoch, 0), fs);
+  const locked = removeLockedArtifacts(epoch.filtered, offsets, pulses, epoch.preSamples + epoch.stimSamples, exclusionMask(epoch, 0), fs, opts.artifactGuardMs);
   const filtered = locked.cleaned;
   const tailMs = artifactTailMs({ ...epoch, filtered }, offsets, pulses);
   const guardMs = Math.max(opts.artifactGuardMs, tailMs);
