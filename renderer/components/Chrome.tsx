@@ -20,7 +20,7 @@ export function TopBar() {
   const store = useStore();
   const d = ui.device;
   const pill = connectionPill(d);
-  const errorsOnLink = d ? d.counters.crcFailures + d.counters.sequenceGaps : 0;
+  const errorsOnLink = d ? d.counters.crcFailures + d.counters.sequenceGaps + d.counters.samplesLost : 0;
   const montage = ui.caseDetail?.montage ?? null;
   return (
     <>

@@ -112,16 +112,16 @@ function RevealTable(props: { reveal: Reveal }) {
 
 function ScoreHistory(props: { attempts: readonly TrainingAttempt[] }) {
   return (
-    <section className="panel" aria-label="Score history" data-testid="training-history">
+    <section className="panel history" aria-label="Score history" data-testid="training-history">
       <h2>Scores over time</h2>
       {props.attempts.length === 0 ? <div className="muted">No finished attempt yet.</div> : (
         <table>
-          <thead><tr><th>date</th><th>session</th><th>exact</th><th>kappa</th><th>cut/spare</th><th>rootlets</th></tr></thead>
+          <thead><tr><th>date</th><th title="session">#</th><th title="exact grade agreement">exact</th><th title="quadratic-weighted kappa">κ</th><th title="cut/spare agreement">cut/sp</th><th title="rootlets">n</th></tr></thead>
           <tbody>
             {[...props.attempts].reverse().map((a) => (
               <tr key={a.attemptId}>
-                <td className="num">{a.finishedAt.slice(0, 16).replace('T', ' ')}</td>
-                <td className="num">{`#${a.sessionId}`}</td>
+                <td className="num" title={a.finishedAt}>{a.finishedAt.slice(5, 16).replace('T', ' ')}</td>
+                <td className="num">{a.sessionId}</td>
                 <td className="num">{pct(a.scores.gradeExact)}</td>
                 <td className="num">{kappa(a.scores.gradeKappa)}</td>
                 <td className="num">{pct(a.scores.cutSpareAgreement)}</td>

@@ -215,7 +215,11 @@ export class LiveRenderer {
       }
       ctx.stroke();
       if (lane?.alarm) {
-        ctx.fillStyle = '#f85149';
+        // The alarm text sits on a box so it stays readable over the (hum-filled) trace.
+        const tw = ctx.measureText(lane.alarm).width;
+        ctx.fillStyle = '#3a1113';
+        ctx.fillRect(labelW + 4 * dpr, mid - laneH / 2 + 1, tw + 8 * dpr, laneH - 2);
+        ctx.fillStyle = '#ff9b94';
         ctx.textBaseline = 'middle';
         ctx.fillText(lane.alarm, labelW + 8 * dpr, mid);
       }
