@@ -12,11 +12,11 @@ function loads() {
     new Database(':memory:').close();
     return true;
   } catch (e) {
-    return String(e && e.message).includes('NODE_MODULE_VERSION') ? false : Promise.reject(e);
+    if (String(e && e.message).includes('NODE_MODULE_VERSION')) return false;
+    throw e;
   }
 }
-const ok = loads();
-if (ok === false) {
+if (!loads()) {
   console.log('better-sqlite3 was built for another runtime (Electron); rebuilding it for Node...');
   execSync('npm rebuild better-sqlite3', { stdio: 'inherit' });
 }
