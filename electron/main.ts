@@ -10,6 +10,7 @@ import { dispatch, TOPIC_NAMES } from '../src/contracts';
 import { createSdrApp, type SdrApp } from '../src/app/sdr-app';
 import { defaultDeviceFactory, listPortsForUi } from '../src/app/devices';
 import { eventChannel, registerIpcHandlers } from './ipc';
+import { withReportExport } from './report-export';
 import {
   APP_ENTRY_URL, APP_HOST, APP_SCHEME, CONTENT_SECURITY_POLICY, isAppUrl, isNavigationAllowed, secureWebPreferences,
 } from './security';
@@ -74,7 +75,9 @@ async function start(): Promise<void> {
 
   const dbPath = process.env.SDRLOG_DB ?? path.join(app.getPath('userData'), 'sdrlog.db');
   const sdrApp: SdrApp = await createSdrApp({ dbPath, createDevice: defaultDeviceFactory(), listSerialPorts: listPortsForUi });
-  const disposeIpc = registerIpcHandlers(ipcMain, (method, payload) => dispatch(sdrApp.handlers, method, payload));
+  // exportCaseReport is the desktop host's own: a save dialog and printToPDF in a hidden window
+  const handlers = withReportExport(sdrApp.handlers, { defaultDir: () => app.getPath('documents') });
+  const disposeIpc = registerIpcHandlers(ipcMain, (method, payload) => dispatch(handlers, method, payload));
 
   const win = createMainWindow();
   // Event streams go only to our own window, and only while it shows an app page.

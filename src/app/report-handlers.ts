@@ -3,7 +3,9 @@
 // replaces this handler in electron/main.ts); the browser host serves /report/<id>(.pdf) instead.
 import type { ResponseOf } from '../contracts';
 import type { CaseStore } from '../storage';
-import { buildCaseReport, renderReportHtml, reportPdfFooterTemplate, type CaseReportOptions } from './report';
+// the modules, not ./report's index: the Electron bundle must not pull in pdf.ts (playwright-core)
+import { buildCaseReport, type CaseReportOptions } from './report/model';
+import { renderReportHtml, reportPdfFooterTemplate } from './report/html';
 import { fmtDate } from './report/format';
 import { DomainError } from '../domain';
 
