@@ -101,6 +101,22 @@ export class EnvelopeStage implements Stage<EnvelopeSpec> {
     }
   }
 
+  /** Copies the smoothers' state into `dst` (2 x channels), reallocated when too short; returns it. */
+  saveState(dst: Float64Array = new Float64Array(0)): Float64Array {
+    const n = this.s1.length;
+    const out = dst.length >= 2 * n ? dst : new Float64Array(2 * n);
+    out.set(this.s1);
+    out.set(this.s2, n);
+    return out;
+  }
+
+  /** Restores a state saved by `saveState` (same configuration). */
+  loadState(src: Float64Array): void {
+    const n = this.s1.length;
+    this.s1.set(src.subarray(0, n));
+    this.s2.set(src.subarray(n, 2 * n));
+  }
+
   reset(): void {
     this.s1.fill(0);
     this.s2.fill(0);

@@ -92,9 +92,13 @@ interface PendingEpoch {
  * after a train), the next epoch continues that run instead, so close epochs cost no warm-up and the
  * filters see each sample about once (see `cont` in the epoch cutter).
  * Stimulations are seconds apart in SDR and epochs are about 1-3 s long, so this filters at most about
- * the stream once, and needs no look-ahead: an epoch is only cut once its whole window has arrived, by which
- * time every pulse inside it is known and can be blanked before the filters see it (the epoch waits
- * `eventLagSamples` more so a device may report a stimulation a little after its first pulse's samples).
+ * the stream once. The next epoch to emit is filtered incrementally as its samples arrive (see `Run`):
+ * every sample at least `eventLagSamples` old is blanked, filtered and envelope-smoothed with the pulses
+ * known by then, so when the window completes only the last block is left to do and the epoch is emitted
+ * within a fraction of a millisecond. The epoch is emitted once its whole window plus `eventLagSamples` has
+ * arrived (a device may report a stimulation a little after its first pulse's samples); a stimulation
+ * reported even later whose blanking reaches samples already filtered restarts the run, so every pulse
+ * known at the cut is blanked before the filters see it and the result equals one run at the cut.
  * Trade-off: epoch samples differ from a continuously running filter by at most the warm-up residue
  * (1e-6 of the transient), and the live display trace is not band-passed (baseline-removed raw).
  * Chunking never changes an epoch: it is computed from the same ring content, events and sequence of
@@ -191,9 +195,15 @@ export function createPipeline(config: PipelineConfig): Pipeline {
    * whose blanking reaches before `end` arrives after the cut (the run did not blank it).
    */
   let cont: { start: number; end: number } | null = null;
-  // Own copies: the emitted epoch's arrays may be transferred to another thread.
+  // Own copies: the emitted epoch's arrays may be transferred to another thread. Two pairs: the run in
+  // progress writes the spare pair, which becomes `cont`'s at its cut (a restarted run still reads cont's).
   let contFiltered = new Float32Array(0);
   let contEnvelope = new Float32Array(0);
+  let spareFiltered = new Float32Array(0);
+  let spareEnvelope = new Float32Array(0);
+  // Filter and envelope state at `cont.end` (a resumed run starts from it).
+  let contFilterState: Float64Array = new Float64Array(0);
+  let contEnvelopeState: Float64Array = new Float64Array(0);
   let work2 = new Float32Array(0);
 
   function copyPlanar(src: Float32Array, srcStride: number, srcFrom: number, dst: Float32Array, dstStride: number, dstFrom: number, n: number): void {
@@ -201,13 +211,42 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     for (let c = 0; c < channelCount; c++) dst.set(src.subarray(c * srcStride + srcFrom, c * srcStride + srcFrom + n), c * dstStride + dstFrom);
   }
 
-  function cut(p: PendingEpoch): StimulusEpoch {
+  /**
+   * The filter run of the next epoch to emit (the head of `pending`), advanced as its samples arrive: the
+   * pipeline blanks, filters and envelopes every sample once it is at least `eventLagSamples` (plus the
+   * blanking lead) old, so when the epoch's window completes only the last block remains to be done. The
+   * result is the same as one run over the whole window at the cut: the filters carry their state across
+   * chunks, a chunk never ends inside a blanking run (the line needs the sample after it), and each chunk
+   * after the first starts with its left neighbour. A stimulation arriving late whose blanking reaches
+   * samples already filtered drops the run, which restarts from its beginning with that pulse blanked.
+   */
+  interface Run {
+    readonly p: PendingEpoch;
+    readonly length: number;
+    /** Continues the previous epoch's run (from cont.end) instead of a fresh warm-up. */
+    readonly resumed: boolean;
+    /** First sample the filters see (wStart, or cont.end when resumed). */
+    readonly from: number;
+    /** Next sample to filter. */
+    pos: number;
+    readonly raw: Float32Array;
+    readonly filtered: Float32Array;
+    readonly env: Float32Array;
+    readonly blanked: Uint8Array;
+    readonly missingInEpoch: number;
+  }
+  let run: Run | null = null;
+
+  function startRun(p: PendingEpoch): Run {
     const length = p.endSample - p.startSample;
     const raw = new Float32Array(length * channelCount);
     const filtered = new Float32Array(length * channelCount);
     const env = new Float32Array(length * channelCount);
     const blanked = new Uint8Array(length);
-    let missingInEpoch: number;
+    if (spareFiltered.length < filtered.length) {
+      spareFiltered = new Float32Array(filtered.length);
+      spareEnvelope = new Float32Array(filtered.length);
+    }
     const c0 = cont;
     const resume =
       c0 !== null &&
@@ -215,77 +254,114 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       p.endSample > c0.end &&
       p.startSample - warmupSamples < c0.end &&
       c0.end - 1 >= ring.oldestSample &&
-      c0.end <= ring.endSample;
-    let resumed = false;
+      c0.end <= ring.endSample &&
+      !blankedAt(c0.end - 1);
     if (resume) {
-      // Blanking mask over [lo, end): lo covers the epoch's start and the sample before the resume point.
+      // A blanking run across the resume point would be interpolated differently by the previous run: not resumed then.
       const e0 = c0.end;
-      const lo = Math.min(p.startSample, e0 - 1);
-      const span = p.endSample - lo;
-      if (mask.length < span) mask = new Uint8Array(span);
-      mask.fill(0, 0, span);
-      markPulses(mask, lo, span, recentEvents, sampleRateHz, blankW);
-      // A blanking run across the resume point was interpolated differently by the previous run: start afresh.
-      if (mask[e0 - 1 - lo] === 0) {
-        resumed = true;
-        const frames = p.endSample - (e0 - 1);
-        missingInEpoch = ring.read(raw, length, 0, p.startSample, length);
-        if (work.length < frames * channelCount) work = new Float32Array(frames * channelCount);
-        ring.read(work, frames, 0, e0 - 1, frames);
-        const m = mask.subarray(e0 - 1 - lo, span);
-        interpolateMasked(work, channelCount, frames, m);
-        const n = frames - 1;
-        if (work2.length < n * channelCount) work2 = new Float32Array(Math.max(n * channelCount, 2 * work2.length));
-        copyPlanar(work, frames, 1, work2, n, 0, n);
-        sosFilter.process(work2, work2, n);
-        if (settings.blanking.fill === 'zero') zeroMasked(work2, channelCount, n, m.subarray(1));
-        // [start, e0) from the previous run, [e0, end) from this one
-        const head = e0 - p.startSample;
-        copyPlanar(contFiltered, c0.end - c0.start, p.startSample - c0.start, filtered, length, 0, head);
-        copyPlanar(contEnvelope, c0.end - c0.start, p.startSample - c0.start, env, length, 0, head);
-        const skip = Math.max(0, -head);
-        copyPlanar(work2, n, skip, filtered, length, Math.max(0, head), n - skip);
-        envelope.process(work2, work2, n);
-        copyPlanar(work2, n, skip, env, length, Math.max(0, head), n - skip);
-        blanked.set(mask.subarray(p.startSample - lo, span));
+      const head = e0 - p.startSample;
+      copyPlanar(contFiltered, c0.end - c0.start, p.startSample - c0.start, filtered, length, 0, head);
+      copyPlanar(contEnvelope, c0.end - c0.start, p.startSample - c0.start, env, length, 0, head);
+      copyPlanar(contFiltered, c0.end - c0.start, p.startSample - c0.start, spareFiltered, length, 0, head);
+      copyPlanar(contEnvelope, c0.end - c0.start, p.startSample - c0.start, spareEnvelope, length, 0, head);
+      let missingInEpoch = 0;
+      if (head > 0) {
+        missingInEpoch = ring.read(raw, length, 0, p.startSample, head);
+        if (mask.length < head) mask = new Uint8Array(head);
+        mask.fill(0, 0, head);
+        markPulses(mask, p.startSample, head, recentEvents, sampleRateHz, blankW);
+        blanked.set(mask.subarray(0, head));
       }
+      sosFilter.loadState(contFilterState);
+      envelope.loadState(contEnvelopeState);
+      return { p, length, resumed: true, from: e0, pos: e0, raw, filtered, env, blanked, missingInEpoch };
     }
-    if (!resumed) {
-      const wStart = Math.max(p.startSample - warmupSamples, Math.min(ring.oldestSample, p.startSample));
-      const lead = p.startSample - wStart;
-      const frames = lead + length;
-      if (work.length < frames * channelCount) work = new Float32Array(frames * channelCount);
-      if (mask.length < frames) mask = new Uint8Array(frames);
-      const missingLead = ring.read(work, frames, 0, wStart, frames);
-      copyPlanar(work, frames, lead, raw, length, 0, length);
+    const wStart = Math.max(p.startSample - warmupSamples, Math.min(ring.oldestSample, p.startSample));
+    const missingLead = Math.max(0, Math.min(p.endSample - wStart, ring.oldestSample - wStart));
+    return { p, length, resumed: false, from: wStart, pos: wStart, raw, filtered, env, blanked, missingInEpoch: Math.max(0, missingLead - (p.startSample - wStart)) };
+  }
 
-      mask.fill(0, 0, frames);
-      markPulses(mask, wStart, frames, recentEvents, sampleRateHz, blankW);
-      interpolateMasked(work, channelCount, frames, mask);
+  function blankedAt(s: number): boolean {
+    if (mask.length < 1) mask = new Uint8Array(1);
+    mask[0] = 0;
+    return markPulses(mask, s, 1, recentEvents, sampleRateHz, blankW) > 0;
+  }
 
+  /** Blanks, filters and envelopes the run's samples [pos, to); a chunk that is not the last stops before a blanking run it would cut. */
+  function advance(r: Run, to: number, last: boolean): void {
+    const p = r.p;
+    const first = r.pos === r.from;
+    // Every chunk but a fresh run's first starts with its left neighbour (never blanked): the line across a blanking run needs it.
+    const left = first && !r.resumed ? 0 : 1;
+    const lo = r.pos - left;
+    let frames = to - lo;
+    if (frames <= left) return;
+    if (mask.length < frames) mask = new Uint8Array(Math.max(frames, 2 * mask.length));
+    mask.fill(0, 0, frames);
+    markPulses(mask, lo, frames, recentEvents, sampleRateHz, blankW);
+    if (!last) {
+      while (frames > left && mask[frames - 1] === 1) frames--;
+      if (frames <= left) return;
+    }
+    if (work.length < frames * channelCount) work = new Float32Array(Math.max(frames * channelCount, 2 * work.length));
+    ring.read(work, frames, 0, lo, frames);
+    const end = lo + frames;
+    // raw: the epoch part of the chunk, before blanking
+    const a = Math.max(r.pos, p.startSample);
+    copyPlanar(work, frames, a - lo, r.raw, r.length, a - p.startSample, end - a);
+    interpolateMasked(work, channelCount, frames, mask);
+    const n = frames - left;
+    let buf = work;
+    if (left === 1) {
+      if (work2.length < n * channelCount) work2 = new Float32Array(Math.max(n * channelCount, 2 * work2.length));
+      copyPlanar(work, frames, 1, work2, n, 0, n);
+      buf = work2;
+    }
+    const m = mask.subarray(left, frames);
+    if (first && !r.resumed) {
       sosFilter.reset();
-      sosFilter.primeFrom(work, frames);
-      sosFilter.process(work, work, frames);
-      if (settings.blanking.fill === 'zero') zeroMasked(work, channelCount, frames, mask);
-      copyPlanar(work, frames, lead, filtered, length, 0, length);
-
+      sosFilter.primeFrom(buf, n);
       envelope.reset();
-      envelope.process(work, work, frames);
-      copyPlanar(work, frames, lead, env, length, 0, length);
-      blanked.set(mask.subarray(lead, frames));
-      missingInEpoch = Math.max(0, missingLead - lead);
     }
-    if (contFiltered.length < filtered.length) {
-      contFiltered = new Float32Array(filtered.length);
-      contEnvelope = new Float32Array(filtered.length);
+    sosFilter.process(buf, buf, n);
+    if (settings.blanking.fill === 'zero') zeroMasked(buf, channelCount, n, m);
+    copyPlanar(buf, n, a - r.pos, r.filtered, r.length, a - p.startSample, end - a);
+    copyPlanar(buf, n, a - r.pos, spareFiltered, r.length, a - p.startSample, end - a);
+    envelope.process(buf, buf, n);
+    copyPlanar(buf, n, a - r.pos, r.env, r.length, a - p.startSample, end - a);
+    copyPlanar(buf, n, a - r.pos, spareEnvelope, r.length, a - p.startSample, end - a);
+    if (end > a) r.blanked.set(m.subarray(a - r.pos, end - r.pos), a - p.startSample);
+    r.pos = end;
+  }
+
+  /** Advances the head epoch's run over every sample no late stimulation can still blank. */
+  function advanceHead(): void {
+    if (pending.length === 0 || ring.endSample < 0) return;
+    const p = pending[0]!;
+    if (run !== null && run.p !== p) run = null;
+    const limit = Math.min(p.endSample, ring.endSample - eventLagSamples - blankW.before);
+    if (run === null) {
+      if (limit <= Math.max(p.startSample - warmupSamples, ring.oldestSample) + 1) return;
+      run = startRun(p);
     }
-    contFiltered.set(filtered);
-    contEnvelope.set(env);
+    if (limit > run.pos) advance(run, limit, false);
+  }
+
+  function cut(p: PendingEpoch): StimulusEpoch {
+    if (run === null || run.p !== p) run = startRun(p);
+    const r = run;
+    advance(r, p.endSample, true);
+    run = null;
+    // The spare pair now holds this epoch's output: it becomes cont's.
+    [contFiltered, spareFiltered] = [spareFiltered, contFiltered];
+    [contEnvelope, spareEnvelope] = [spareEnvelope, contEnvelope];
+    contFilterState = sosFilter.saveState(contFilterState);
+    contEnvelopeState = envelope.saveState(contEnvelopeState);
     cont = { start: p.startSample, end: p.endSample };
 
     const overlapping = gaps.filter((g) => g.startSample < p.endSample && g.startSample + g.lengthSamples > p.startSample);
-    if (missingInEpoch! > 0) {
-      overlapping.unshift({ startSample: p.startSample, lengthSamples: missingInEpoch!, reason: ring.oldestSample > 0 && stats.samplesPerChannel > ring.capacity ? 'overflow' : 'unknown' });
+    if (r.missingInEpoch > 0) {
+      overlapping.unshift({ startSample: p.startSample, lengthSamples: r.missingInEpoch, reason: ring.oldestSample > 0 && stats.samplesPerChannel > ring.capacity ? 'overflow' : 'unknown' });
     }
     return {
       event: p.event,
@@ -295,10 +371,10 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       preSamples: p.preSamples,
       stimSamples: p.stimSamples,
       postSamples: p.postSamples,
-      raw,
-      filtered,
-      envelope: env,
-      blanked,
+      raw: r.raw,
+      filtered: r.filtered,
+      envelope: r.env,
+      blanked: r.blanked,
       gaps: overlapping,
     };
   }
@@ -306,7 +382,10 @@ export function createPipeline(config: PipelineConfig): Pipeline {
   function emitReady(arrivalMs: number, all = false): readonly StimulusEpoch[] {
     if (pending.length === 0) return NONE;
     const end = all ? Infinity : ring.endSample - eventLagSamples;
-    if (ring.endSample < 0 || pending[0]!.endSample > end) return NONE;
+    if (ring.endSample < 0 || pending[0]!.endSample > end) {
+      if (!all) advanceHead();
+      return NONE;
+    }
     const out: StimulusEpoch[] = [];
     while (pending.length > 0 && pending[0]!.endSample <= end) {
       const p = pending.shift()!;
@@ -320,6 +399,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       config.onEpoch?.(epoch, { completedAtMs: arrivalMs, emittedAtMs });
     }
     prune();
+    advanceHead();
     return out;
   }
 
@@ -382,6 +462,8 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       ring.ensureCapacity(warmupSamples + (p.endSample - p.startSample) + eventLagSamples + ms(2000));
       stats.stimulations++;
       if (cont !== null && event.sampleIndex - blankW.before < cont.end) cont = null;
+      // A pulse blanked into samples the run in progress has already filtered: that run starts again.
+      if (run !== null && event.sampleIndex - blankW.before < run.pos && lastBlankedSample(event, sampleRateHz, blankW.after) > run.from - 1) run = null;
       recentEvents.push(event);
       recentEvents.sort((a, b) => a.sampleIndex - b.sampleIndex);
       pending.push(p);
@@ -429,6 +511,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       recentEvents = [];
       gaps = [];
       cont = null;
+      run = null;
       for (const k of Object.keys(stats) as (keyof typeof stats)[]) stats[k] = 0;
     },
 
@@ -441,8 +524,11 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       work2 = new Float32Array(0);
       contFiltered = new Float32Array(0);
       contEnvelope = new Float32Array(0);
+      spareFiltered = new Float32Array(0);
+      spareEnvelope = new Float32Array(0);
       scaled = new Float32Array(0);
       cont = null;
+      run = null;
       sosFilter.dispose();
       envelope.dispose();
     },

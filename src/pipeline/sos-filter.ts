@@ -295,6 +295,18 @@ export class SosFilter implements Stage<SosFilterSpec> {
     this.state[zi + 1] = z2;
   }
 
+  /** Copies the filter state (every channel and section) into `dst`, reallocated when too short; returns it. */
+  saveState(dst: Float64Array = new Float64Array(0)): Float64Array {
+    const out = dst.length >= this.state.length ? dst : new Float64Array(this.state.length);
+    out.set(this.state);
+    return out;
+  }
+
+  /** Restores a state saved by `saveState` (same configuration). */
+  loadState(src: Float64Array): void {
+    this.state.set(src.subarray(0, this.state.length));
+  }
+
   reset(): void {
     this.state.fill(0);
   }
