@@ -108,7 +108,7 @@ export function replayStimulations(stims: readonly StimulationRecord[], sampleRa
 const SEEK_MARGIN_S = 0.5;
 const STATUS_PERIOD_MS = 250;
 const PACED_TICK_MS = 15;
-/** A paced replay that fell behind (a busy machine) catches up at most this much signal per tick. */
+/** A paced replay that fell behind (a busy machine) catches up at most this much wall time per tick. */
 const MAX_CATCH_UP_S = 1;
 
 export class ReplayError extends Error {
@@ -422,8 +422,7 @@ export class ReplayRun {
         }
         if (this.state !== 'playing') {
           this.drainDisplay();
-          await this.idle();
-          this.reanchor();
+          await this.idle(); // resume, speed and seek re-anchor the clock themselves
           continue;
         }
         let target: number;
@@ -431,12 +430,13 @@ export class ReplayRun {
           target = this.cursor + Math.max(this.blockSamples, Math.round(fs));
         } else {
           const due = this.anchorSample + Math.floor(((this.nowMs() - this.anchorMs) * this.speed * fs) / 1000);
-          const limit = this.cursor + Math.round(MAX_CATCH_UP_S * fs);
-          if (due > limit) {
-            // fell behind (busy machine, long GC): move the anchor rather than racing to catch up
-            this.anchorSample += due - limit;
-          }
+          const limit = this.cursor + Math.round(MAX_CATCH_UP_S * this.speed * fs);
           target = Math.min(due, limit);
+          if (due > limit) {
+            // fell behind (busy machine, long GC): play on from here at the set speed rather than racing to catch up
+            this.anchorSample = limit;
+            this.anchorMs = this.nowMs();
+          }
         }
         target = Math.min(target, this.endSample);
         if (target > this.cursor) {
