@@ -11,13 +11,13 @@
  * every pulse, looks exactly like a sustained response.
  *
  * The leftover is the same at every pulse (the pipeline is linear and the artifact repeats), so it is
- * in the pulse-locked median of the channel over the train (the median, so a discharge on a few pulses
- * never enters it). That median also holds any genuinely pulse-locked response (an M-wave-like compound
+ * in the pulse-locked mean of the channel over the train's typical pulses (a discharge on a few pulses
+ * never enters it). That mean also holds any genuinely pulse-locked response (an M-wave-like compound
  * response), so only its artifact-like part is removed:
  * - smooth shapes: a constant, a ramp (the high-pass filter's response to the tail's area and to DC
  *   steps) and decays starting at the end of the blanking (time constants 0.5, 1.5 and 4 ms: the tail);
- * - shapes the medians of several channels share (the filters' ringing, mains locked to the pulse
- *   rate): the principal components of the channels' medians, each normalised to one, that carry more
+ * - shapes the means of several channels share (the filters' ringing, mains locked to the pulse
+ *   rate): the principal components of the channels' means, each normalised to one, that carry more
  *   than `COMMON_MIN_CHANNELS` channels' worth of it. A response, with its own latency and shape on a
  *   few muscles, is not shared like that;
  * - all of it when what is left is not a response-like wave: a physiological response (latency 5-40
@@ -66,7 +66,7 @@ export function removeLockedArtifacts(
   sampleRateHz: number,
   guardMs = 0,
 ): LockedArtifactResult {
-  const cleaned = Float32Array.from(x);
+  const cleaned = x.slice();
   const none: LockedArtifactResult = { cleaned, removedRmsUv: offsets.map(() => 0), commonShapes: 0 };
   const np = pulses.length;
   if (np < 3) return none;
@@ -86,23 +86,50 @@ export function removeLockedArtifacts(
   if (m < 8) return none;
   const j0 = keep[0]!;
 
-  // Pulse-locked medians, one row per channel, over kept positions. The median over the pulses, not the
-  // mean: a discharge on some pulses only (an onset-only response, a clonic burst) stays out of it, so the
-  // fit never imprints a response seen on a few pulses onto all the others.
+  // Pulse-locked robust means, one row per channel, over kept positions: the mean over the pulses whose
+  // interval is typical (residual energy at most twice the median interval's), so a discharge on a few
+  // pulses only (an onset-only response, a burst) stays out of it and the fit never imprints it onto the
+  // other pulses. (A per-position median would do the same at many times the cost.)
   const C = offsets.length;
-  const col = new Float64Array(np);
+  const sum = new Float64Array(L);
+  const energy = new Float64Array(np);
   const avg: Float64Array[] = offsets.map((off) => {
-    const a = new Float64Array(m);
-    for (let q = 0; q < m; q++) {
-      const j = keep[q]!;
-      let c = 0;
+    const meanOver = (use: (k: number) => boolean): Float64Array => {
+      sum.fill(0);
+      const c = new Float64Array(L);
       for (let k = k0; k < np; k++) {
-        const i = pulses[k]! + j;
-        if (i < ends[k]! && mask[i] !== 1) col[c++] = x[off + i]!;
+        if (!use(k)) continue;
+        const p = pulses[k]!;
+        const len = ends[k]! - p;
+        for (let j = j0; j < len; j++) {
+          if (mask[p + j] === 1) continue;
+          sum[j]! += x[off + p + j]!;
+          c[j]! += 1;
+        }
       }
-      a[q] = medianOf(col, c);
+      const a = new Float64Array(m);
+      for (let q = 0; q < m; q++) {
+        const j = keep[q]!;
+        a[q] = c[j]! > 0 ? sum[j]! / c[j]! : 0;
+      }
+      return a;
+    };
+    const first = meanOver(() => true);
+    const full = new Float64Array(L);
+    for (let q = 0; q < m; q++) full[keep[q]!] = first[q]!;
+    for (let k = k0; k < np; k++) {
+      const p = pulses[k]!;
+      const len = ends[k]! - p;
+      let e = 0;
+      for (let j = j0; j < len; j++) {
+        if (mask[p + j] === 1) continue;
+        const d = x[off + p + j]! - full[j]!;
+        e += d * d;
+      }
+      energy[k] = e / Math.max(1, len - j0);
     }
-    return a;
+    const typical = 2 * medianOf(Float64Array.from(energy.subarray(k0)), np - k0);
+    return meanOver((k) => energy[k]! <= typical);
   });
 
   // Orthonormal smooth basis over kept positions: constant, ramp, tail decays from the end of blanking.
