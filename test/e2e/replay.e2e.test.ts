@@ -87,7 +87,7 @@ describe('replay and training screens', () => {
     // jump to the second train (L4 R rootlet 1): its grade appears in the graded-response panel
     await page.getByTestId(`jump-${trains[1]}`).click();
     await page.getByTestId('graded-response').filter({ hasText: 'L4 R rootlet 1' }).waitFor({ timeout: 20_000 });
-    await page.getByTestId('replay-pause').click();
+    await page.getByTestId('replay-pause').click({ timeout: 5000 });
     await page.locator('[data-testid=replay-state]', { hasText: 'paused' }).waitFor();
     // the grade shown is the one stored live for that train
     expect(await page.getByTestId('graded-grade').textContent()).toBe(storedGradeLabel);
