@@ -316,6 +316,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
   // ---------- recording: a live session while a case is open and a device is connected ----------
   function startRecordingIfReady(): void {
     if (recording || !openCaseId || !device || !device.info || connection !== 'open') return;
+    if (playback.current()) void playback.stop(); // live acquisition takes over the event streams from a replay
     const info = device.info;
     const montage = currentMontage(openCaseId);
     if (montage.channels.length > info.channelCount) {
