@@ -19,6 +19,11 @@ export interface ApiConnection {
   onLink(listener: (up: boolean) => void): () => void;
 }
 
+/** True under Electron (the preload bridge): there the renderer may not open windows or links. */
+export function hasDesktopBridge(): boolean {
+  return window.sdr !== undefined;
+}
+
 export function connectApi(): ApiConnection {
   if (window.sdr) {
     const api = window.sdr;

@@ -3,6 +3,7 @@ import type { Level, Side } from '../../src/domain';
 import { LEVELS } from '../../src/domain';
 import { useStore, useUi } from '../state/context';
 import { decisionLabel, formatMa, formatPct, gradeLabel } from '../labels';
+import { ReportActions } from './ReportActions';
 
 type MapRoot = RootletMapData['roots'][number];
 
@@ -60,6 +61,7 @@ export function RootletMap() {
         <span>cut <b data-testid="total-cut">{(t?.cutEquivalent ?? 0).toFixed(1)}</b></span>
         <span>% cut <b data-testid="total-pct">{formatPct(t?.cutPct ?? null)}</b></span>
         <span className="muted">{`grades 0/1+/2+/3+/4+: ${(t?.gradeHistogram ?? [0, 0, 0, 0, 0]).join(' / ')}`}</span>
+        <ReportActions caseId={ui.caseDetail.case.id} />
       </div>
       <div className="panel scroll">
         <table className="map-table">
