@@ -2,6 +2,9 @@ import { SerialPort } from 'serialport';
 import type { ByteTransport, Disposer } from '../device';
 import { checkSerialPath } from './ports';
 
+/** Largest single write handed to the port (a Linux tty buffer holds 4 KiB). */
+const WRITE_PIECE_BYTES = 1024;
+
 export interface SerialTransportOptions {
   /** Port path: /dev/ttyUSB0, /dev/ttyACM0, a pseudo-terminal, or COM3 on Windows. */
   readonly path: string;
@@ -69,10 +72,16 @@ export class SerialTransport implements ByteTransport {
     const port = this.port;
     if (!port || !port.isOpen) throw new Error(`${this.options.path} is not open`);
     // resolves once the bytes are handed to the OS; no tcdrain (it can block for long on a
-    // pseudo-terminal whose reader is slow, and the device's ACK confirms delivery anyway)
-    await new Promise<void>((resolve, reject) => {
-      port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), (err) => (err ? reject(err) : resolve()));
-    });
+    // pseudo-terminal whose reader is slow, and the device's ACK confirms delivery anyway).
+    // Written in pieces smaller than a tty's buffer, so a write rarely meets a full buffer and has
+    // to wait for the binding's writable poll (a large write to a pseudo-terminal under load could
+    // stall there).
+    for (let offset = 0; offset < bytes.byteLength; offset += WRITE_PIECE_BYTES) {
+      const piece = bytes.subarray(offset, Math.min(bytes.byteLength, offset + WRITE_PIECE_BYTES));
+      await new Promise<void>((resolve, reject) => {
+        port.write(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength), (err) => (err ? reject(err) : resolve()));
+      });
+    }
   }
 
   async close(): Promise<void> {
