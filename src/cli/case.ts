@@ -63,7 +63,8 @@ export interface LevelSummary {
 
 /**
  * Rootlets tested and cut per level and side, % cut against the plan (shared domain notes, "What the
- * record of a case contains": summary). A partial cut counts as its fraction of a rootlet.
+ * record of a case contains": summary). A partial cut counts as its fraction of a rootlet; % cut is over
+ * decided rootlets, as on the rootlet map and in the case report (src/app/rootlet-map.ts).
  */
 export function summarise(rootlets: readonly { level: Level; side: Side }[], decisions: readonly CurrentDecision[], plan: CutPlan): LevelSummary[] {
   const out: LevelSummary[] = [];
@@ -75,7 +76,7 @@ export function summarise(rootlets: readonly { level: Level; side: Side }[], dec
       if (tested === 0 && planned === null) continue;
       const cut = ds.reduce((s, d) => s + d.decision.cutFraction, 0);
       out.push({ level, side, rootletsTested: tested, decided: ds.length, cutEquivalent: cut,
-        percentCut: tested > 0 ? Math.round((1000 * cut) / tested) / 10 : null, plannedPercent: planned });
+        percentCut: ds.length > 0 ? Math.round((1000 * cut) / ds.length) / 10 : null, plannedPercent: planned });
     }
   }
   return out;

@@ -28,7 +28,7 @@ describe('summarise', () => {
     const rootlets = [{ level: 'L4', side: 'L' }, { level: 'L4', side: 'L' }, { level: 'L4', side: 'L' }, { level: 'L4', side: 'L' }] as const;
     const s = summarise(rootlets, [cur('L4', 'L', 1, 'cut'), cur('L4', 'L', 2, 'partial', 0.5), cur('L4', 'L', 3, 'spare')], { L4: { L: 40 }, L5: { R: 30 } });
     expect(s).toEqual([
-      { level: 'L4', side: 'L', rootletsTested: 4, decided: 3, cutEquivalent: 1.5, percentCut: 37.5, plannedPercent: 40 },
+      { level: 'L4', side: 'L', rootletsTested: 4, decided: 3, cutEquivalent: 1.5, percentCut: 50, plannedPercent: 40 },
       { level: 'L5', side: 'R', rootletsTested: 0, decided: 0, cutEquivalent: 0, percentCut: null, plannedPercent: 30 },
     ]);
   });
