@@ -469,12 +469,15 @@ export function classifyPattern(p: PatternInput): WaveformPattern {
   let band = 0;
   let peakF = 0;
   let peakP = -1;
-  for (let f = 1.5; f <= fMax + 1e-9; f += 0.25) {
+  const tw = twiddles(n, fsBins, fMax);
+  for (let k = 0; k < tw.freqs.length; k++) {
+    const f = tw.freqs[k]!;
+    const cos = tw.cos[k]!;
+    const sin = tw.sin[k]!;
     let re = 0, im = 0;
     for (let i = 0; i < n; i++) {
-      const ph = (2 * Math.PI * f * i) / fsBins;
-      re += resid[i]! * Math.cos(ph);
-      im -= resid[i]! * Math.sin(ph);
+      re += resid[i]! * cos[i]!;
+      im -= resid[i]! * sin[i]!;
     }
     const pw = re * re + im * im;
     total += pw;
@@ -532,6 +535,40 @@ export function classifyPattern(p: PatternInput): WaveformPattern {
   }
   p.notes.push(`squared: steady response (late/early ${p.lateEarlyRatio.toFixed(2)})`);
   return 'squared';
+}
+
+/** cos / sin of 2 pi f i / fsBins for the clonic spectrum's frequencies (1.5 Hz to fMax in 0.25 Hz steps), cached: every channel of every train at one rate uses the same few tables. */
+interface Twiddles {
+  readonly freqs: readonly number[];
+  readonly cos: readonly Float64Array[];
+  readonly sin: readonly Float64Array[];
+}
+const TWIDDLES = new Map<string, Twiddles>();
+const MAX_TWIDDLE_TABLES = 64;
+
+function twiddles(n: number, fsBins: number, fMax: number): Twiddles {
+  const key = `${n}|${fsBins}|${fMax}`;
+  const hit = TWIDDLES.get(key);
+  if (hit) return hit;
+  const freqs: number[] = [];
+  const cos: Float64Array[] = [];
+  const sin: Float64Array[] = [];
+  for (let f = 1.5; f <= fMax + 1e-9; f += 0.25) {
+    const c = new Float64Array(n);
+    const s = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const ph = (2 * Math.PI * f * i) / fsBins;
+      c[i] = Math.cos(ph);
+      s[i] = Math.sin(ph);
+    }
+    freqs.push(f);
+    cos.push(c);
+    sin.push(s);
+  }
+  if (TWIDDLES.size >= MAX_TWIDDLE_TABLES) TWIDDLES.delete(TWIDDLES.keys().next().value!);
+  const t = { freqs, cos, sin };
+  TWIDDLES.set(key, t);
+  return t;
 }
 
 /** Number of phases of the pulse-locked average, or null when the response is not time-locked to the pulses. */
