@@ -12,7 +12,10 @@ export interface Migration {
 }
 
 /** Rows that must never change once written: the clinical decision record and its audit trail. */
-function appendOnly(table: string): string {
+/** Tables whose rows are never updated or deleted; `sdrlog verify` checks their triggers are still there. */
+export const APPEND_ONLY_TABLES = ['decisions', 'audit_log', 'trainees', 'training_attempts', 'training_answers'] as const;
+
+function appendOnly(table: (typeof APPEND_ONLY_TABLES)[number]): string {
   return `
 CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table}
 BEGIN SELECT RAISE(ABORT, '${table} is append-only: write a correcting row instead'); END;

@@ -2,7 +2,7 @@ import { openDatabase } from './db';
 import { AuditLog } from './audit';
 import { canonicalJson } from './canonical';
 import { decisionAuditPayload } from './decisions';
-import { schemaVersion } from './migrations';
+import { APPEND_ONLY_TABLES, schemaVersion } from './migrations';
 import { StorageError } from './errors';
 
 export interface VerifyCheck {
@@ -36,7 +36,6 @@ export function parseAuditHead(text: string): { id: number; hash: string } {
   return { id: Number(m[1]), hash: m[2]!.toLowerCase() };
 }
 
-const APPEND_ONLY_TRIGGERS = ['decisions_no_update', 'decisions_no_delete', 'audit_log_no_update', 'audit_log_no_delete'];
 
 /**
  * Checks a case database without changing it: SQLite page integrity, foreign keys, the append-only
@@ -64,7 +63,11 @@ export function verifyDatabase(path: string, options: VerifyOptions = {}): Verif
     }
 
     const triggers = new Set(db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'trigger'").all().map((r) => r.name));
-    const missing = APPEND_ONLY_TRIGGERS.filter((t) => !triggers.has(t));
+    const tables = new Set(db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name));
+    // decisions and audit_log exist in every version; the training tables from schema v3 on
+    const missing = APPEND_ONLY_TABLES.filter((t) => tables.has(t) || t === 'decisions' || t === 'audit_log')
+      .flatMap((t) => [`${t}_no_update`, `${t}_no_delete`])
+      .filter((t) => !triggers.has(t));
     checks.push({ name: 'append-only', ok: missing.length === 0, detail: missing.length === 0 ? 'ok' : `trigger(s) removed: ${missing.join(', ')}` });
 
     const chain = new AuditLog(db, () => new Date()).verifyChain();

@@ -50,6 +50,12 @@ describe('verifyDatabase', () => {
     expect(r.checks.find((c) => c.name === 'decisions-audited')!.detail).toBe('3 decisions, each matches its audit entry');
   });
 
+  it('names a removed append-only trigger of the training tables', () => {
+    tamper('DROP TRIGGER training_answers_no_delete', true);
+    const f = failed(verifyDatabase(file));
+    expect(f['append-only']).toBe('trigger(s) removed: training_answers_no_delete');
+  });
+
   it('names the decision whose row was edited and what differs from its audit entry', () => {
     tamper(`UPDATE decisions SET kind = 'spare', cut_fraction = 0 WHERE id = ${decisionIds[0]}`);
     const f = failed(verifyDatabase(file));
