@@ -8,22 +8,10 @@ import { BrowserWindow, dialog, type PrintToPDFOptions, type SaveDialogOptions }
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CaseReportDocument, ResponseOf, SdrHandlers } from '../src/contracts';
+import { SECURE_WEB_PREFERENCES } from './security';
 
 /** The hidden print window: a sandboxed page that can run nothing and reach nothing of ours. */
-export const REPORT_WINDOW_PREFERENCES = {
-  sandbox: true,
-  contextIsolation: true,
-  javascript: false,
-  nodeIntegration: false,
-  nodeIntegrationInWorker: false,
-  nodeIntegrationInSubFrames: false,
-  webSecurity: true,
-  allowRunningInsecureContent: false,
-  experimentalFeatures: false,
-  webviewTag: false,
-  navigateOnDragDrop: false,
-  spellcheck: false,
-} as const;
+export const REPORT_WINDOW_PREFERENCES = { ...SECURE_WEB_PREFERENCES, javascript: false } as const;
 
 /** A4 with the report's own @page margins (as the CLI's Chromium print), backgrounds, and the page footer. */
 export function reportPdfOptions(footerTemplate: string): PrintToPDFOptions {

@@ -29,36 +29,25 @@ export const CONTENT_SECURITY_POLICY = [
   "object-src 'none'",
 ].join('; ');
 
-export interface SecureWebPreferences {
-  readonly preload: string;
-  readonly contextIsolation: true;
-  readonly sandbox: true;
-  readonly nodeIntegration: false;
-  readonly nodeIntegrationInWorker: false;
-  readonly nodeIntegrationInSubFrames: false;
-  readonly webSecurity: true;
-  readonly allowRunningInsecureContent: false;
-  readonly experimentalFeatures: false;
-  readonly webviewTag: false;
-  readonly navigateOnDragDrop: false;
-  readonly spellcheck: false;
-}
+/** Web preferences every window of ours starts from: isolated, sandboxed, no Node, no extras. */
+export const SECURE_WEB_PREFERENCES = {
+  contextIsolation: true,
+  sandbox: true,
+  nodeIntegration: false,
+  nodeIntegrationInWorker: false,
+  nodeIntegrationInSubFrames: false,
+  webSecurity: true,
+  allowRunningInsecureContent: false,
+  experimentalFeatures: false,
+  webviewTag: false,
+  navigateOnDragDrop: false,
+  spellcheck: false,
+} as const;
+
+export type SecureWebPreferences = typeof SECURE_WEB_PREFERENCES & { readonly preload: string };
 
 export function secureWebPreferences(preloadPath: string): SecureWebPreferences {
-  return {
-    preload: preloadPath,
-    contextIsolation: true,
-    sandbox: true,
-    nodeIntegration: false,
-    nodeIntegrationInWorker: false,
-    nodeIntegrationInSubFrames: false,
-    webSecurity: true,
-    allowRunningInsecureContent: false,
-    experimentalFeatures: false,
-    webviewTag: false,
-    navigateOnDragDrop: false,
-    spellcheck: false,
-  };
+  return { preload: preloadPath, ...SECURE_WEB_PREFERENCES };
 }
 
 /** True only for our own app pages; everything else is refused (navigation, IPC senders). */

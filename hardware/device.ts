@@ -1,4 +1,5 @@
 import type { ChannelStatus, SampleBlock, SampleGap, Stimulation, StimulationEvent, StimulationTarget } from '../src/domain';
+import type { ProtocolCounters } from '../src/protocol';
 
 /**
  * The driver interface every EMG source implements: our own amplifier/stimulator over serial, the
@@ -26,15 +27,8 @@ export type HostCommand =
 
 export type ConnectionState = 'closed' | 'opening' | 'open' | 'disconnected' | 'reconnecting';
 
-/** Decoder health counters, shown in the UI and stored with the session. */
-export interface LinkCounters {
-  readonly bytesReceived: number;
-  readonly framesDecoded: number;
-  readonly bytesDropped: number;
-  readonly crcFailures: number;
-  readonly sequenceGaps: number;
-  readonly samplesLost: number;
-}
+/** Decoder health counters, shown in the UI and stored with the session (counted by src/protocol). */
+export type LinkCounters = ProtocolCounters;
 
 export interface DeviceEvents {
   info: (info: DeviceInfo) => void;

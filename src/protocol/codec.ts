@@ -7,6 +7,7 @@ import {
   encodeErrorPayload,
   encodeSamplesPayload,
   encodeStatusPayload,
+  encodeStimulationAckPayload,
   encodeStimulationEventPayload,
   encodeStimulationSettingsPayload,
   encodeTargetPayload,
@@ -19,7 +20,8 @@ import {
   parseErrorPayload,
   parseSamplesPayload,
   parseStatusPayload,
-  parseStimulationEventPayload,
+  parseNumberedStimulationEventPayload,
+  parseStimulationAckPayload,
   parseStimulationSettingsPayload,
   parseTargetPayload,
   parseTokenPayload,
@@ -33,7 +35,7 @@ import {
   type WireHostCommand,
 } from './messages';
 
-/** Counters of the whole link: field names match hardware/device.ts LinkCounters. */
+/** Counters of the whole link (hardware/device.ts LinkCounters is this type). */
 export interface ProtocolCounters {
   readonly bytesReceived: number;
   readonly framesDecoded: number;
@@ -113,8 +115,9 @@ export class DeviceEncoder {
     return encodeFrame(MSG.SAMPLES, this.seq.next(), encodeSamplesPayload(spec, countsInterleaved));
   }
 
-  stimulation(event: StimulationEvent): Uint8Array {
-    return encodeFrame(MSG.STIMULATION, this.seq.next(), encodeStimulationEventPayload(event));
+  /** A STIMULATION frame; with `number` the numbered form (protocol 1.1) the host acknowledges. */
+  stimulation(event: StimulationEvent, number?: number): Uint8Array {
+    return encodeFrame(MSG.STIMULATION, this.seq.next(), encodeStimulationEventPayload(event, number));
   }
 
   status(status: DeviceStatus): Uint8Array {
@@ -158,6 +161,12 @@ export class HostEncoder {
     }
   }
 
+  /** Acknowledges the numbered stimulation `number` (STIMULATION_ACK; the device sends no reply). */
+  stimulationAck(number: number): { bytes: Uint8Array; seq: number; type: number } {
+    const seq = this.seq.next();
+    return { bytes: encodeFrame(MSG.STIMULATION_ACK, seq, encodeStimulationAckPayload(number)), seq, type: MSG.STIMULATION_ACK };
+  }
+
   /** Asks the device to announce itself (DEVICE_INFO). Not a HostCommand: the protocol device sends it on open. */
   getInfo(): { bytes: Uint8Array; seq: number; type: number } {
     const seq = this.seq.next();
@@ -172,7 +181,8 @@ export class HostEncoder {
 export type DeviceMessage =
   | { readonly kind: 'info'; readonly info: WireDeviceInfo }
   | { readonly kind: 'block'; readonly block: SampleBlock }
-  | { readonly kind: 'stimulation'; readonly event: StimulationEvent }
+  /** `number`: the device's stimulation number (protocol 1.1), null from a 1.0 device. */
+  | { readonly kind: 'stimulation'; readonly event: StimulationEvent; readonly number: number | null }
   | { readonly kind: 'status'; readonly status: DeviceStatus }
   | { readonly kind: 'device-error'; readonly error: DeviceErrorReport }
   | { readonly kind: 'ack'; readonly ack: Ack }
@@ -280,8 +290,10 @@ export class DeviceStreamDecoder {
         return { kind: 'info', info: parseDeviceInfoPayload(f.payload) };
       case MSG.SAMPLES:
         return { kind: 'block', block: parseSamplesPayload(f.payload) };
-      case MSG.STIMULATION:
-        return { kind: 'stimulation', event: parseStimulationEventPayload(f.payload) };
+      case MSG.STIMULATION: {
+        const { event, number } = parseNumberedStimulationEventPayload(f.payload);
+        return { kind: 'stimulation', event, number };
+      }
       case MSG.STATUS:
         return { kind: 'status', status: parseStatusPayload(f.payload) };
       case MSG.ERROR:
@@ -302,6 +314,8 @@ export class DeviceStreamDecoder {
 export type HostMessage =
   | { readonly kind: 'command'; readonly seq: number; readonly command: WireHostCommand; readonly pingToken?: number }
   | { readonly kind: 'get-info'; readonly seq: number }
+  /** STIMULATION_ACK: the host has stimulation `number`; the device sends no reply. */
+  | { readonly kind: 'stimulation-ack'; readonly seq: number; readonly number: number }
   /** An intact frame the device must refuse: reply with ACK result 'invalid-parameters' or 'unsupported'. */
   | { readonly kind: 'invalid'; readonly seq: number; readonly messageType: number; readonly result: AckResult; readonly message: string };
 
@@ -343,6 +357,8 @@ export class HostCommandDecoder {
         case MSG.GET_INFO:
           expectEmpty(f.payload, 'get info');
           return { kind: 'get-info', seq };
+        case MSG.STIMULATION_ACK:
+          return { kind: 'stimulation-ack', seq, number: parseStimulationAckPayload(f.payload) };
         default:
           return { kind: 'invalid', seq, messageType: f.type, result: 'unsupported', message: `unknown host message type 0x${f.type.toString(16).padStart(2, '0')}` };
       }
