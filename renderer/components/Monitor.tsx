@@ -46,7 +46,7 @@ export function Monitor(props: { buffer: TraceBuffer }) {
                 <button key={s.stimulationId} className="btn" onClick={() => {
                   const caseId = ui.caseDetail?.case.id;
                   if (!caseId || !s.grade) return;
-                  void store.showTrain({ stimulationId: s.stimulationId, caseId, sessionId: s.sessionId, stimulation: s.stimulation, grade: s.grade, latencyMs: null, highIntensity: s.highIntensity });
+                  void store.showTrain({ stimulationId: s.stimulationId, gradeId: s.gradeId, caseId, sessionId: s.sessionId, stimulation: s.stimulation, grade: s.grade, latencyMs: null, highIntensity: s.highIntensity });
                 }}>{`${s.stimulation.intensityMa.toFixed(2)} mA ${gradeLabel(s.grade?.grade ?? null)}`}</button>
               ))}
             </div>

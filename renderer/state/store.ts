@@ -506,7 +506,7 @@ export class Store {
     const latest = graded[graded.length - 1];
     if (!showing && latest?.grade && this.state.busy === null) {
       await this.showTrain({
-        stimulationId: latest.stimulationId, caseId: c.case.id, sessionId: latest.sessionId, stimulation: latest.stimulation,
+        stimulationId: latest.stimulationId, gradeId: latest.gradeId, caseId: c.case.id, sessionId: latest.sessionId, stimulation: latest.stimulation,
         grade: latest.grade, latencyMs: null, highIntensity: latest.highIntensity,
       });
     }
@@ -554,6 +554,7 @@ export class Store {
     }
     if (this.state.save.status === 'saving') return;
     const current = this.state.rootlet?.decision ?? null;
+    const gradeId = shownGradeId(this.state.lastTrain, cur);
     this.set({ save: { status: 'saving', message: `saving ${kind}\u2026`, record: null } });
     const r = await this.api.recordDecision({
       caseId: c.case.id,
@@ -564,8 +565,8 @@ export class Store {
       ...(kind === 'partial' ? { fraction: this.state.partialFraction } : {}),
       decidedBy: this.state.clinician.trim() || 'unknown',
       reason: this.state.decisionReason,
-      // gradeId is left out: the contract's GradedTrain carries the stimulation id, not the stored
-      // grade's row id, and a wrong id would be refused by the store's foreign key.
+      // the stored grade on screen for this rootlet, so the record says what the clinician saw
+      ...(gradeId !== null ? { gradeId } : {}),
       ...(current ? { correctsId: current.decisionId } : {}),
     });
     if (!r.ok) {
@@ -590,6 +591,14 @@ export function reproducibleIntensity(pulses: readonly { intensityMa: number; re
   for (const p of pulses) byMa.set(p.intensityMa, [...(byMa.get(p.intensityMa) ?? []), p.responding]);
   const ok = [...byMa.entries()].filter(([, r]) => r.length >= repeats && r.every(Boolean)).map(([ma]) => ma);
   return ok.length ? Math.min(...ok) : null;
+}
+
+/** The stored grade of the train shown, when that train was on the rootlet under the cursor (else null). */
+export function shownGradeId(train: GradedTrain | null, cursor: TargetCursor): number | null {
+  const t = train?.grade.target;
+  if (!train || !t || t.kind !== 'dorsal' || cursor.kind !== 'dorsal') return null;
+  if (t.level !== cursor.level || t.side !== cursor.side || t.rootlet !== cursor.rootlet) return null;
+  return train.gradeId;
 }
 
 function sameTarget(a: TargetCursor, b: TargetCursor): boolean {

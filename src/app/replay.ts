@@ -375,7 +375,8 @@ export class ReplayRun {
       if (this.blind) return;
       const stim = this.stimulations.find((s) => s.id === id)!;
       this.sink.grade?.({
-        stimulationId: id, caseId: this.session.caseId, sessionId: this.session.id,
+        // a replayed grade is recomputed, not stored: no grade row a decision could name
+        stimulationId: id, gradeId: null, caseId: this.session.caseId, sessionId: this.session.id,
         stimulation: { ...stim.stimulation, target: stim.stimulation.target ? { ...stim.stimulation.target } : null },
         grade: clean, latencyMs: null, highIntensity: stim.highIntensity,
       });

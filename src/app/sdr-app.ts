@@ -37,6 +37,7 @@ import { createPipeline, type StimulusEpoch } from '../pipeline';
 import { createWorkerAnalyzer, type Analyzer, type AnalyzerFactory } from './analyzer';
 import { SessionRecorder } from './recorder';
 import { measurePulse, type PulseResponse as GraderPulse, type ThresholdEstimate } from '../grading/threshold';
+import { DEFAULT_PULSE_RESPONSE } from '../grading/options';
 import { EventHub } from './event-hub';
 import { GradeLatencyTracker } from './latency';
 import { minMaxDecimate } from './decimate';
@@ -144,9 +145,15 @@ interface StimWaiter {
   readonly reject: (e: Error) => void;
 }
 
+/** A pulse as graded: its response, and for a targeted pulse the target's threshold right after it. */
+interface MeasuredPulse {
+  readonly pulse: PulseResponse;
+  readonly threshold: ThresholdEstimate | null;
+}
+
 interface PulseWaiter {
   readonly onsetSample: number;
-  readonly resolve: (p: PulseResponse) => void;
+  readonly resolve: (p: MeasuredPulse) => void;
   readonly reject: (e: Error) => void;
 }
 
@@ -185,6 +192,8 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
   let target: StimulationTarget | null = null;
   let lastStimulation: Stimulation | null = null;
   let busy = false;
+  /** A threshold ramp is running: other stimulations wait (they would enter its threshold estimate). */
+  let rampRunning = false;
   const stimWaiters: StimWaiter[] = [];
   const gradeWaiters: GradeWaiter[] = [];
   const pulseWaiters: PulseWaiter[] = [];
@@ -429,14 +438,15 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
       return;
     }
     const clean = toWireGrade(grade);
+    let gradeId: number | null = null;
     try {
-      store.grades.record(stimulationId, clean, GRADER_VERSION);
+      gradeId = store.grades.record(stimulationId, clean, GRADER_VERSION).id;
     } catch (e) {
       fail(`grade not stored: ${(e as Error).message}`);
     }
     if (latencyMs !== null) latency.record(latencyMs);
     const graded: GradedTrain = {
-      stimulationId, caseId, sessionId, stimulation: { ...stim.stimulation, target: stim.stimulation.target ? { ...stim.stimulation.target } : null },
+      stimulationId, gradeId, caseId, sessionId, stimulation: { ...stim.stimulation, target: stim.stimulation.target ? { ...stim.stimulation.target } : null },
       grade: clean, latencyMs, highIntensity: stim.highIntensity,
     };
     hub.emit('grade', graded);
@@ -471,14 +481,15 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
     recentPulses.set(stimulationId, view);
     while (recentPulses.size > RECENT_PULSES) recentPulses.delete(recentPulses.keys().next().value!);
     hub.emit('pulse', view);
-    // a targeted pulse is followed by its threshold update: answer once that has been applied
+    // a targeted pulse is followed by its threshold update (the grader emits both for one epoch):
+    // answer once that has been applied, with the estimate it produced
     if (p.target) awaitingThreshold = view;
-    else resolvePulse(view);
+    else resolvePulse(view, null);
   }
 
-  function resolvePulse(view: PulseResponse): void {
+  function resolvePulse(view: PulseResponse, threshold: ThresholdEstimate | null): void {
     const i = pulseWaiters.findIndex((w) => w.onsetSample === view.onsetSample);
-    if (i >= 0) pulseWaiters.splice(i, 1)[0]!.resolve(view);
+    if (i >= 0) pulseWaiters.splice(i, 1)[0]!.resolve({ pulse: view, threshold });
   }
 
   /** Keeps the latest estimate per target; stores it whenever the threshold value changes. */
@@ -490,7 +501,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
     try {
       storeThreshold(caseId, sessionId, key, t);
     } finally {
-      if (pulse) resolvePulse(pulse);
+      if (pulse) resolvePulse(pulse, pulse.target && targetKeyOf(pulse.target) === key ? t : null);
     }
   }
 
@@ -526,11 +537,11 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
   }
 
   /** Arms and triggers one stimulation; resolves when the device reports it delivered and it is stored. */
-  async function deliver(stimulation: Stimulation): Promise<{ event: StimulationEvent; stimulationId: number }> {
+  async function deliver(stimulation: Stimulation, inRamp = false): Promise<{ event: StimulationEvent; stimulationId: number }> {
     if (!device || connection !== 'open') throw new AppError('no-device', 'connect a device first');
     if (!device.info?.canStimulate) throw new AppError('cannot-stimulate', 'this device has no stimulator');
     if (!recording) throw new AppError('no-open-case', 'open a case before stimulating: every stimulation is recorded');
-    if (busy) throw new AppError('busy', 'a stimulation is already running');
+    if (busy || (rampRunning && !inRamp)) throw new AppError('busy', rampRunning && !inRamp ? 'a threshold ramp is running' : 'a stimulation is already running');
     busy = true;
     try {
       await waitForBaseline();
@@ -596,11 +607,19 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
   }
 
   async function pulseWith(stimulation: Stimulation): Promise<PulseResponse> {
-    const { event } = await deliver(stimulation);
-    const measured = new Promise<PulseResponse>((resolve, reject) => {
+    return (await measuredPulse(stimulation)).pulse;
+  }
+
+  /**
+   * Delivers a single pulse and waits for its grading: the pulse response and, for a targeted pulse,
+   * the threshold update the grader made from it (matched by the pulse's onset sample).
+   */
+  async function measuredPulse(stimulation: Stimulation, inRamp = false): Promise<MeasuredPulse> {
+    const { event } = await deliver(stimulation, inRamp);
+    const measured = new Promise<MeasuredPulse>((resolve, reject) => {
       pulseWaiters.push({ onsetSample: event.sampleIndex, resolve, reject });
     });
-    return withTimeout(measured, 'pulse response', () => {
+    return withTimeout(measured, stimulation.target ? 'pulse response and threshold update' : 'pulse response', () => {
       const i = pulseWaiters.findIndex((w) => w.onsetSample === event.sampleIndex);
       if (i >= 0) pulseWaiters.splice(i, 1);
     });
@@ -619,7 +638,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
   }
 
   function stimulationState() {
-    return { settings: { ...settings }, target: target ? { ...target } : null, last: lastStimulation ? { ...lastStimulation, target: lastStimulation.target ? { ...lastStimulation.target } : null } : null, busy };
+    return { settings: { ...settings }, target: target ? { ...target } : null, last: lastStimulation ? { ...lastStimulation, target: lastStimulation.target ? { ...lastStimulation.target } : null } : null, busy: busy || rampRunning };
   }
 
   /** The epoch of a stored stimulation: from the live cache, else re-cut from stored raw EMG. */
@@ -833,30 +852,44 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
     /**
      * Threshold ramp (shared domain notes, "Stimulation"): single pulses at about `rateHz`, stepped up
      * from startMa by stepMa until `repeatsPerStep` pulses in a row at one intensity respond; the
-     * threshold is the grader's lowest reproducible intensity.
+     * threshold is the grader's lowest reproducible intensity. Each pulse is answered only after the
+     * grader has measured it and updated the target's threshold, and the result is the estimate made
+     * from the last pulse. A step also goes on while the grader has no threshold at or below it yet
+     * (e.g. repeatsPerStep 1 against the grader's "the next pulse responds too"), so a ramp that
+     * stopped on responses always returns the threshold they define.
      */
     async runThresholdRamp(req) {
       const first = buildStimulation('single', req.startMa);
       const rampTarget = first.target!;
-      const pulses: PulseResponse[] = [];
-      const steps = Math.floor((req.maxMa - req.startMa) / req.stepMa + 1e-9);
-      let lastOnset: number | null = null;
-      outer: for (let k = 0; k <= steps; k++) {
-        const ma = Math.round((req.startMa + k * req.stepMa) * 1000) / 1000;
-        for (let rep = 0; rep < req.repeatsPerStep; rep++) {
-          if (lastOnset !== null) await waitSignal(lastOnset, 1 / req.rateHz);
-          const p = await pulseWith(makeStimulation({ ...first, mode: 'single', intensityMa: ma, rateHz: null, durationS: 0 }));
-          pulses.push(p);
-          lastOnset = p.onsetSample;
-          if (!p.responding) continue outer;
+      if (busy || rampRunning) throw new AppError('busy', 'a stimulation is already running');
+      rampRunning = true;
+      try {
+        const pulses: PulseResponse[] = [];
+        const steps = Math.floor((req.maxMa - req.startMa) / req.stepMa + 1e-9);
+        const maxPerStep = req.repeatsPerStep + DEFAULT_PULSE_RESPONSE.reproducibleCount;
+        let lastOnset: number | null = null;
+        let estimate: ThresholdEstimate | null = thresholdEstimates.get(targetKeyOf(rampTarget)) ?? null;
+        outer: for (let k = 0; k <= steps; k++) {
+          const ma = Math.round((req.startMa + k * req.stepMa) * 1000) / 1000;
+          for (let rep = 0; rep < maxPerStep; rep++) {
+            if (lastOnset !== null) await waitSignal(lastOnset, 1 / req.rateHz);
+            const m = await measuredPulse(makeStimulation({ ...first, mode: 'single', intensityMa: ma, rateHz: null, durationS: 0 }), true);
+            pulses.push(m.pulse);
+            lastOnset = m.pulse.onsetSample;
+            if (!m.threshold) throw new AppError('no-threshold', `the grader gave no threshold update for the pulse at sample ${m.pulse.onsetSample}`);
+            estimate = m.threshold;
+            if (!m.pulse.responding) continue outer;
+            const reproducible = estimate.thresholdMa !== null && estimate.thresholdMa <= ma + 1e-9;
+            if (rep + 1 >= req.repeatsPerStep && reproducible) break outer;
+          }
         }
-        break;
+        const result = estimate
+          ? { target: { ...estimate.target }, thresholdMa: estimate.thresholdMa, perChannel: estimate.perChannel.map((c) => ({ ...c })) }
+          : { target: { ...rampTarget }, thresholdMa: null, perChannel: [] };
+        return { result, pulses };
+      } finally {
+        rampRunning = false;
       }
-      const estimate = thresholdEstimates.get(targetKeyOf(rampTarget));
-      const result = estimate
-        ? { target: { ...estimate.target }, thresholdMa: estimate.thresholdMa, perChannel: estimate.perChannel.map((c) => ({ ...c })) }
-        : { target: { ...rampTarget }, thresholdMa: null, perChannel: [] };
-      return { result, pulses };
     },
     async runTrain(req) {
       return runTrainWith(buildStimulation('train', req.intensityMa));
@@ -881,7 +914,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
             stims.push({
               stimulationId: s.id, sessionId: s.sessionId, onsetSample: s.onsetSample, createdAt: s.createdAt,
               stimulation: { ...s.stimulation, target: s.stimulation.target ? { ...s.stimulation.target } : null },
-              highIntensity: s.highIntensity, grade: g ? toWireGrade(g.evidence) : null,
+              highIntensity: s.highIntensity, grade: g ? toWireGrade(g.evidence) : null, gradeId: g?.id ?? null,
               pulse: s.stimulation.mode === 'single' ? storedPulse(s.id) : null,
             });
           }

@@ -224,6 +224,8 @@ export const runTrainRequestSchema = z.strictObject({
 /** A graded train as stored and shown: the grade with its evidence, tied to the stored stimulation. */
 export const gradedTrainSchema = z.strictObject({
   stimulationId: z.int(),
+  /** The stored grade row: what a decision made on this train names as its `gradeId`. Null when not stored (replay). */
+  gradeId: z.int().nullable(),
   caseId: caseIdSchema,
   sessionId: z.int(),
   stimulation: stimulationSchema,
@@ -259,6 +261,8 @@ export const storedStimulationSchema = z.strictObject({
   highIntensity: z.boolean(),
   /** Present for graded trains. */
   grade: trainGradeSchema.nullable(),
+  /** The stored grade row shown (latest for the stimulation), for `recordDecision.gradeId`; null when ungraded. */
+  gradeId: z.int().nullable(),
   /** Response per channel, for single pulses (measured live, or re-measured from the stored raw EMG). */
   pulse: pulseResponseSchema.nullable().optional(),
 });
@@ -331,7 +335,7 @@ export const recordDecisionRequestSchema = z.strictObject({
   reason: z.string().max(2000).optional(),
   /** Set to correct an earlier decision: must be the current decision of the same rootlet. */
   correctsId: z.int().optional(),
-  /** The grade shown when deciding. */
+  /** The stored grade shown when deciding (`GradedTrain.gradeId`, not the stimulation id). */
   gradeId: z.int().optional(),
 });
 
