@@ -1,4 +1,4 @@
-import type { ChannelStatus, SampleGap } from '../src/domain';
+import type { ChannelStatus, SampleGap, StimulationEvent } from '../src/domain';
 import { DeviceStreamDecoder, HostEncoder, type AckResult, type DeviceMessage, type SampleFormat } from '../src/protocol';
 import type { ByteTransport, ConnectionState, DeviceEvents, DeviceInfo, Disposer, EmgDevice, HostCommand, LinkCounters } from './device';
 
@@ -21,7 +21,15 @@ export interface ProtocolDeviceOptions {
   readonly infoTimeoutMs?: number;
   /** Wall clock in ms, injectable for tests (default Date.now). */
   readonly nowMs?: () => number;
+  /**
+   * How long, while the link is open, a gap in stimulation numbers may wait for the device's
+   * retransmission before the missing stimulations are reported lost (default 5000 ms).
+   */
+  readonly stimulationGapTimeoutMs?: number;
 }
+
+/** Stimulation numbers remembered for recognising retransmissions (far more than a device queues). */
+const RECENT_STIMULATIONS = 1024;
 
 /** DeviceInfo plus what the wire protocol adds. */
 export interface ProtocolDeviceInfo extends DeviceInfo {
@@ -81,6 +89,14 @@ export class ProtocolDevice implements EmgDevice {
   private streaming = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private reconnectAttempt = 0;
+  private readonly stimulationGapTimeoutMs: number;
+  /** Number of the next numbered stimulation to emit (null before the first one). */
+  private stimNext: number | null = null;
+  /** Numbered stimulations received ahead of a missing one (device indices), by number. */
+  private readonly stimHeld = new Map<number, StimulationEvent>();
+  /** Recently emitted numbers -> device sample index, to recognise retransmissions and device restarts. */
+  private readonly stimRecent = new Map<number, number>();
+  private stimGapTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly transport: ByteTransport,
@@ -90,6 +106,7 @@ export class ProtocolDevice implements EmgDevice {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 1000;
     this.infoTimeoutMs = options.infoTimeoutMs ?? 2000;
     this.nowMs = options.nowMs ?? Date.now;
+    this.stimulationGapTimeoutMs = options.stimulationGapTimeoutMs ?? 5000;
     if (this.reconnectPolicy) {
       const p = this.reconnectPolicy;
       if (!(p.initialDelayMs > 0) || !(p.maxDelayMs >= p.initialDelayMs) || !((p.factor ?? 2) >= 1)) throw new RangeError('reconnect policy needs 0 < initialDelayMs <= maxDelayMs and factor >= 1');
@@ -144,6 +161,7 @@ export class ProtocolDevice implements EmgDevice {
     this.failPending('link-lost', 'device closed');
     const wasOpen = this.stateValue === 'open' || this.stateValue === 'opening';
     this.streaming = false;
+    this.flushHeldStimulations();
     this.setState('closed', 'deliberate');
     if (wasOpen) {
       try {
@@ -275,7 +293,8 @@ export class ProtocolDevice implements EmgDevice {
         this.emit('error', `device sample counter restarted (expected ${m.expectedSample}, got ${m.startSample}); the stream continues without overlap`);
         return;
       case 'stimulation':
-        this.emit('stimulation', { sampleIndex: m.event.sampleIndex + this.offset, stimulation: m.event.stimulation });
+        if (m.number === null) this.emitStimulation(m.event);
+        else this.onNumberedStimulation(m.number, m.event);
         return;
       case 'status': {
         const channels: readonly ChannelStatus[] = m.status.channels;
@@ -328,6 +347,94 @@ export class ProtocolDevice implements EmgDevice {
       // the decoder already reported 'index-restart'; continue right after the last sample
       this.offset = expectedHost - deviceStart;
     }
+  }
+
+  private emitStimulation(event: StimulationEvent): void {
+    this.emit('stimulation', { sampleIndex: event.sampleIndex + this.offset, stimulation: event.stimulation });
+  }
+
+  /**
+   * A numbered STIMULATION (protocol 1.1): acknowledged every time it arrives (an earlier ACK may have
+   * been lost), emitted exactly once, in number order. One arriving ahead of a missing number is held
+   * until the device's retransmission fills the gap; a gap still open after `stimulationGapTimeoutMs`
+   * of open link is reported naming the missing numbers, and the held ones are emitted. A number
+   * below the next expected one is a retransmission when it was emitted with the same sample index,
+   * a device restart (numbering from 1 again) when it was emitted with another one, and otherwise a
+   * stimulation never emitted (older than the first one this host saw, or reported lost and arriving
+   * late): it is emitted at once.
+   */
+  private onNumberedStimulation(number: number, event: StimulationEvent): void {
+    this.sendStimulationAck(number);
+    if (this.stimNext !== null && number < this.stimNext) {
+      const seenAt = this.stimRecent.get(number);
+      if (seenAt === event.sampleIndex) return; // a retransmission
+      if (seenAt === undefined) {
+        this.emit('error', `stimulation #${number} arrived late (after later stimulations); recorded now`);
+        this.rememberStimulation(number, event);
+        return;
+      }
+      // numbering restarted: the device powered up again
+      this.flushHeldStimulations();
+      this.stimRecent.clear();
+      this.stimNext = null;
+    }
+    if (this.stimNext === null) this.stimNext = number;
+    if (this.stimHeld.has(number)) return; // a retransmission of one already held
+    this.stimHeld.set(number, event);
+    this.drainStimulations();
+  }
+
+  private drainStimulations(): void {
+    for (let e = this.stimHeld.get(this.stimNext!); e !== undefined; e = this.stimHeld.get(this.stimNext!)) {
+      this.stimHeld.delete(this.stimNext!);
+      this.rememberStimulation(this.stimNext!, e);
+      this.stimNext = this.stimNext! + 1;
+    }
+    this.armStimulationGapTimer();
+  }
+
+  private rememberStimulation(number: number, event: StimulationEvent): void {
+    this.stimRecent.set(number, event.sampleIndex);
+    if (this.stimRecent.size > RECENT_STIMULATIONS) this.stimRecent.delete(this.stimRecent.keys().next().value!);
+    this.emitStimulation(event);
+  }
+
+  /** Runs while stimulations are held and the link is open; cancelled otherwise. */
+  private armStimulationGapTimer(): void {
+    if (this.stimHeld.size === 0 || this.stateValue !== 'open') {
+      if (this.stimGapTimer) clearTimeout(this.stimGapTimer);
+      this.stimGapTimer = null;
+      return;
+    }
+    if (this.stimGapTimer) return;
+    this.stimGapTimer = setTimeout(() => {
+      this.stimGapTimer = null;
+      this.skipStimulationGap();
+    }, this.stimulationGapTimeoutMs);
+  }
+
+  /** Gives up waiting for the lowest missing stimulation numbers: reports them, emits what follows. */
+  private skipStimulationGap(): void {
+    if (this.stimHeld.size === 0 || this.stimNext === null) return;
+    const first = this.stimNext;
+    const upTo = Math.min(...this.stimHeld.keys());
+    const which = upTo - first === 1 ? `stimulation #${first}` : `stimulations #${first}-#${upTo - 1}`;
+    this.emit('error', `${which} never arrived (lost on the link, not retransmitted within ${this.stimulationGapTimeoutMs} ms): missing from the record`);
+    this.stimNext = upTo;
+    this.drainStimulations();
+  }
+
+  /** Emits held stimulations in number order, reporting the gaps before them (close, device restart). */
+  private flushHeldStimulations(): void {
+    while (this.stimHeld.size > 0) this.skipStimulationGap();
+    if (this.stimGapTimer) clearTimeout(this.stimGapTimer);
+    this.stimGapTimer = null;
+  }
+
+  private sendStimulationAck(number: number): void {
+    if (this.stateValue !== 'open') return;
+    const { bytes } = this.encoder.stimulationAck(number);
+    this.transport.write(bytes).catch((e: unknown) => this.emit('error', `acknowledging stimulation #${number} failed: ${errorText(e)}`));
   }
 
   private emitGap(gap: SampleGap): void {
@@ -392,6 +499,7 @@ export class ProtocolDevice implements EmgDevice {
   private setState(state: ConnectionState, reason?: string): void {
     if (state === this.stateValue && state !== 'reconnecting') return;
     this.stateValue = state;
+    this.armStimulationGapTimer();
     this.emit('connection', state, reason);
   }
 

@@ -1,5 +1,6 @@
 import { makeStimulation, type ChannelStatus, type Stimulation } from '../../src/domain';
-import { DeviceEncoder, HostCommandDecoder, MSG, type AckResult, type HostMessage } from '../../src/protocol';
+import type { StimulationEvent } from '../../src/domain';
+import { DEVICE_ERROR_CODES, DeviceEncoder, HostCommandDecoder, MSG, type AckResult, type HostMessage } from '../../src/protocol';
 import type { Disposer } from '../device';
 import { EmgSynthesizer, type EvokedResponse, type SignalConditions } from './emg';
 import { createVirtualPatient, type VirtualPatient } from './patient';
@@ -14,6 +15,13 @@ import { SeededRandom } from './random';
  * Faults for testing the host: bytes corrupted or dropped at a rate on the way out, output stalled for
  * a while (delivered late in a burst), the link unplugged for a while (output lost; the device keeps
  * its sample clock and waits for a new START), and electrodes coming off (large hum, STATUS flag).
+ *
+ * Stimulations are reliable (hardware/PROTOCOL.md, "Reliable stimulation records"): each carries a
+ * number counting from 1 since power-up and is kept in a bounded queue until the host answers with
+ * STIMULATION_ACK, retransmitted unchanged every `stimulationRetransmitMs` of device time while a host
+ * is listening (not while unplugged, and after plugging back only once the host has spoken again), and
+ * reported with an ERROR after `stimulationMaxRetransmits` retransmissions. A TRIGGER while the queue is
+ * full is refused with ACK `busy` (nothing is delivered that could not be recorded).
  */
 
 export type FaultEvent =
@@ -44,6 +52,19 @@ export interface SimulatedFirmwareOptions {
   /** Microvolts per count; default 0.5 (int16 spans about +-16 mV). */
   readonly gainUvPerCount?: number;
   readonly faults?: FaultPlan;
+  /** Device time between retransmissions of an unacknowledged stimulation; default 150 ms. */
+  readonly stimulationRetransmitMs?: number;
+  /** Retransmissions before an unacknowledged stimulation is given up with an ERROR; default 20. */
+  readonly stimulationMaxRetransmits?: number;
+  /** Unacknowledged stimulations kept at most; default 16 (a TRIGGER beyond is refused 'busy'). */
+  readonly stimulationQueueSize?: number;
+}
+
+interface UnackedStimulation {
+  readonly number: number;
+  readonly event: StimulationEvent;
+  nextAtSample: number;
+  retransmits: number;
 }
 
 export type LinkEvent = { readonly kind: 'unplugged'; readonly durationS: number } | { readonly kind: 'plugged' };
@@ -59,6 +80,11 @@ export interface FirmwareCounters {
   readonly bytesLostUnplugged: number;
   readonly commandsReceived: number;
   readonly stimulationsDelivered: number;
+  /** STIMULATION frames sent again because no STIMULATION_ACK had come. */
+  readonly stimulationsRetransmitted: number;
+  readonly stimulationsAcknowledged: number;
+  /** Stimulations given up after the maximum number of retransmissions (each reported by ERROR). */
+  readonly stimulationsUnacknowledged: number;
 }
 
 export const SIMULATOR_MODEL = 'sdrlog simulated amplifier/stimulator';
@@ -92,7 +118,19 @@ export class SimulatedFirmware {
   /** Sample index at the first START; timed faults count from here. */
   private faultOriginSample: number | null = null;
   private readonly electrodeOffUntil = new Map<number, number>();
-  private counts = { samplesGenerated: 0, framesSent: 0, bytesSent: 0, bytesCorrupted: 0, bytesDropped: 0, bytesLostUnplugged: 0, commandsReceived: 0, stimulationsDelivered: 0 };
+  private counts = {
+    samplesGenerated: 0, framesSent: 0, bytesSent: 0, bytesCorrupted: 0, bytesDropped: 0, bytesLostUnplugged: 0, commandsReceived: 0, stimulationsDelivered: 0,
+    stimulationsRetransmitted: 0, stimulationsAcknowledged: 0, stimulationsUnacknowledged: 0,
+  };
+  private readonly retransmitSamples: number;
+  private readonly maxRetransmits: number;
+  private readonly queueSize: number;
+  /** Number of the next stimulation (1 after power-up). */
+  private nextStimulationNumber = 1;
+  /** Delivered stimulations not yet acknowledged, in number order. */
+  private unacked: UnackedStimulation[] = [];
+  /** A host has spoken since power-up or the last unplug: retransmissions can be heard. */
+  private hostListening = false;
   private skipCorrupt = 0;
   private skipDrop = 0;
 
@@ -108,6 +146,13 @@ export class SimulatedFirmware {
     for (const [name, r] of [['corruptByteRate', this.corruptRate], ['dropByteRate', this.dropRate]] as const) {
       if (!(Number.isFinite(r) && r >= 0 && r < 0.5)) throw new Error(`${name} must be in [0, 0.5), got ${r}`);
     }
+    const retransmitMs = options.stimulationRetransmitMs ?? 150;
+    if (!(retransmitMs > 0)) throw new Error(`stimulationRetransmitMs must be positive, got ${retransmitMs}`);
+    this.retransmitSamples = Math.max(1, Math.round((retransmitMs / 1000) * this.synth.sampleRateHz));
+    this.maxRetransmits = options.stimulationMaxRetransmits ?? 20;
+    this.queueSize = options.stimulationQueueSize ?? 16;
+    if (!(Number.isInteger(this.maxRetransmits) && this.maxRetransmits >= 0)) throw new Error(`stimulationMaxRetransmits must be an integer >= 0, got ${this.maxRetransmits}`);
+    if (!(Number.isInteger(this.queueSize) && this.queueSize >= 1)) throw new Error(`stimulationQueueSize must be an integer >= 1, got ${this.queueSize}`);
     this.timedFaults = [...(f.events ?? [])].sort((a, b) => a.atS - b.atS);
     for (const e of this.timedFaults) {
       if (!(Number.isFinite(e.atS) && e.atS >= 0)) throw new Error(`fault at ${e.atS} s: time must be >= 0`);
@@ -136,6 +181,11 @@ export class SimulatedFirmware {
 
   counters(): FirmwareCounters {
     return { ...this.counts };
+  }
+
+  /** Numbers of the delivered stimulations still waiting for STIMULATION_ACK. */
+  get unacknowledgedStimulations(): readonly number[] {
+    return this.unacked.map((u) => u.number);
   }
 
   /** Bytes the device sends to the host (after byte faults). */
@@ -180,7 +230,30 @@ export class SimulatedFirmware {
         this.nextStatusSample = this.synth.nextSample + Math.round(STATUS_INTERVAL_S * this.sampleRateHz);
         if (this.streaming) this.sendStatus();
       }
+      this.retransmitDue();
       if (this.stalled.length && this.synth.nextSample >= this.stallUntilSample) this.flushStall();
+    }
+  }
+
+  /** Sends again every unacknowledged stimulation whose retransmission time has come (while a host listens). */
+  private retransmitDue(): void {
+    if (!this.plugged || !this.hostListening || this.unacked.length === 0) return;
+    const now = this.synth.nextSample;
+    for (const u of [...this.unacked]) {
+      if (now < u.nextAtSample) continue;
+      if (u.retransmits >= this.maxRetransmits) {
+        this.unacked = this.unacked.filter((x) => x !== u);
+        this.counts.stimulationsUnacknowledged++;
+        this.emit(this.encoder.error({
+          code: DEVICE_ERROR_CODES.STIMULATION_UNACKNOWLEDGED,
+          message: `stimulation #${u.number} (first pulse at sample ${u.event.sampleIndex}) not acknowledged after ${u.retransmits} retransmissions`,
+        }));
+        continue;
+      }
+      u.retransmits++;
+      u.nextAtSample = now + this.retransmitSamples;
+      this.counts.stimulationsRetransmitted++;
+      this.emit(this.encoder.stimulation(u.event, u.number));
     }
   }
 
@@ -204,6 +277,7 @@ export class SimulatedFirmware {
       else if (f.kind === 'unplug') {
         this.plugged = false;
         this.streaming = false;
+        this.hostListening = false;
         this.stalled = [];
         this.plugBackAtSample = now + Math.round(f.durationS * fs);
         for (const l of this.linkListeners) l({ kind: 'unplugged', durationS: f.durationS });
@@ -229,6 +303,17 @@ export class SimulatedFirmware {
 
   private handle(m: HostMessage): void {
     this.counts.commandsReceived++;
+    if (!this.hostListening) {
+      // a host is (back) on the link: what it has not acknowledged goes out again at once
+      this.hostListening = true;
+      for (const u of this.unacked) u.nextAtSample = this.synth.nextSample;
+    }
+    if (m.kind === 'stimulation-ack') {
+      const before = this.unacked.length;
+      this.unacked = this.unacked.filter((u) => u.number !== m.number);
+      if (this.unacked.length < before) this.counts.stimulationsAcknowledged++;
+      return;
+    }
     if (m.kind === 'get-info') {
       this.sendInfo();
       return;
@@ -260,14 +345,17 @@ export class SimulatedFirmware {
         if (!this.streaming) return this.ack(m.seq, MSG.TRIGGER, 'not-running');
         if (!this.armed) return this.ack(m.seq, MSG.TRIGGER, 'stimulator-unavailable');
         if (this.synth.nextSample < this.busyUntilSample) return this.ack(m.seq, MSG.TRIGGER, 'busy');
+        if (this.unacked.length >= this.queueSize) return this.ack(m.seq, MSG.TRIGGER, 'busy');
         const a = this.armed;
         const stimulation = makeStimulation({ mode: a.mode, intensityMa: a.intensityMa, pulseWidthUs: a.pulseWidthUs, rateHz: a.rateHz, durationS: a.durationS, target: c.target ?? a.target });
         const event = { sampleIndex: this.synth.nextSample, stimulation };
         this.delivered.push(this.synth.stimulate(event));
         this.counts.stimulationsDelivered++;
         this.busyUntilSample = event.sampleIndex + Math.round(stimulation.durationS * this.sampleRateHz) + 1;
+        const number = this.nextStimulationNumber++;
+        this.unacked.push({ number, event, nextAtSample: event.sampleIndex + this.retransmitSamples, retransmits: 0 });
         this.ack(m.seq, MSG.TRIGGER, 'ok');
-        this.emit(this.encoder.stimulation(event));
+        this.emit(this.encoder.stimulation(event, number));
         return;
       }
     }

@@ -24,6 +24,7 @@ export const MSG = {
   TRIGGER: 0x84,
   PING: 0x85,
   GET_INFO: 0x86,
+  STIMULATION_ACK: 0x87,
 } as const;
 export type MessageTypeCode = (typeof MSG)[keyof typeof MSG];
 
@@ -366,16 +367,49 @@ export function parseStimulationSettingsPayload(p: Uint8Array): Stimulation {
   return readStimulation(p, 0);
 }
 
-export function encodeStimulationEventPayload(e: StimulationEvent): Uint8Array {
+/** STIMULATION payload without (protocol 1.0) and with (1.1) the device's stimulation number. */
+export const STIM_EVENT_BYTES = 8 + STIM_SETTINGS_BYTES;
+export const NUMBERED_STIM_EVENT_BYTES = STIM_EVENT_BYTES + 4;
+
+/**
+ * A STIMULATION payload. With `number` (1..2^32-1, the device's running stimulation number since
+ * power-up) the payload is the 32-byte numbered form the host acknowledges with STIMULATION_ACK;
+ * without it, the 28-byte form of protocol 1.0.
+ */
+export function encodeStimulationEventPayload(e: StimulationEvent, number?: number): Uint8Array {
   if (!Number.isSafeInteger(e.sampleIndex) || e.sampleIndex < 0) throw new RangeError(`sampleIndex must be a non-negative integer, got ${e.sampleIndex}`);
-  const p = new Uint8Array(8 + STIM_SETTINGS_BYTES);
+  if (number !== undefined) checkPositiveInt(number, 'stimulation number', 0xffffffff);
+  const p = new Uint8Array(number === undefined ? STIM_EVENT_BYTES : NUMBERED_STIM_EVENT_BYTES);
   put64(p, 0, e.sampleIndex);
   writeStimulation(p, 8, e.stimulation);
+  if (number !== undefined) put32(p, STIM_EVENT_BYTES, number);
   return p;
 }
 export function parseStimulationEventPayload(p: Uint8Array): StimulationEvent {
-  need(p.length === 8 + STIM_SETTINGS_BYTES, `stimulation: payload must be ${8 + STIM_SETTINGS_BYTES} bytes, got ${p.length}`);
-  return { sampleIndex: u64(p, 0), stimulation: readStimulation(p, 8) };
+  return parseNumberedStimulationEventPayload(p).event;
+}
+/** Either form of STIMULATION; `number` is null for the unnumbered 1.0 form. */
+export function parseNumberedStimulationEventPayload(p: Uint8Array): { event: StimulationEvent; number: number | null } {
+  need(p.length === STIM_EVENT_BYTES || p.length === NUMBERED_STIM_EVENT_BYTES, `stimulation: payload must be ${STIM_EVENT_BYTES} or ${NUMBERED_STIM_EVENT_BYTES} bytes, got ${p.length}`);
+  const event = { sampleIndex: u64(p, 0), stimulation: readStimulation(p, 8) };
+  if (p.length === STIM_EVENT_BYTES) return { event, number: null };
+  const number = u32(p, STIM_EVENT_BYTES);
+  need(number >= 1, 'stimulation: number 0 is reserved');
+  return { event, number };
+}
+
+/** STIMULATION_ACK: the host has the stimulation with this number (uint32). */
+export function encodeStimulationAckPayload(number: number): Uint8Array {
+  checkPositiveInt(number, 'stimulation number', 0xffffffff);
+  const p = new Uint8Array(4);
+  put32(p, 0, number);
+  return p;
+}
+export function parseStimulationAckPayload(p: Uint8Array): number {
+  need(p.length === 4, 'stimulation ack: payload must be 4 bytes');
+  const n = u32(p, 0);
+  need(n >= 1, 'stimulation ack: number 0 is reserved');
+  return n;
 }
 
 export function encodeTargetPayload(t: StimulationTarget | null): Uint8Array {
@@ -428,6 +462,12 @@ export function parseStatusPayload(p: Uint8Array): DeviceStatus {
 
 // ---------------------------------------------------------------------------------------------
 // ERROR, ACK, PONG / PING
+
+/** ERROR codes with a defined meaning (others are device-specific). */
+export const DEVICE_ERROR_CODES = {
+  /** A numbered STIMULATION was retransmitted the maximum number of times without a STIMULATION_ACK. */
+  STIMULATION_UNACKNOWLEDGED: 0x0010,
+} as const;
 
 export interface DeviceErrorReport {
   readonly code: number;

@@ -116,9 +116,24 @@ describe('other device messages', () => {
     const enc = new DeviceEncoder();
     const bytes = Uint8Array.from([...enc.stimulation({ sampleIndex: 123456, stimulation: TRAIN }), ...enc.stimulation({ sampleIndex: 5, stimulation: SINGLE })]);
     expect(decode(bytes)).toEqual([
-      { kind: 'stimulation', event: { sampleIndex: 123456, stimulation: TRAIN } },
-      { kind: 'stimulation', event: { sampleIndex: 5, stimulation: SINGLE } },
+      { kind: 'stimulation', event: { sampleIndex: 123456, stimulation: TRAIN }, number: null },
+      { kind: 'stimulation', event: { sampleIndex: 5, stimulation: SINGLE }, number: null },
     ]);
+  });
+
+  it('numbered STIMULATION (1.1) matches the documented vector and round-trips', () => {
+    const bytes = new DeviceEncoder().stimulation({ sampleIndex: 1, stimulation: TRAIN }, 2);
+    expect(Array.from(bytes)).toEqual(Array.from(hex(`
+      a5 5a 01 03 00 00 20 00 21
+      01 00 00 00 00 00 00 00 01 14 05 00 00 64 00 50 c3 00 00 e8 03 00 00 01 04 01 00 03
+      02 00 00 00
+      15 cf 79 b0`)));
+    expect(decode(bytes)).toEqual([{ kind: 'stimulation', event: { sampleIndex: 1, stimulation: TRAIN }, number: 2 }]);
+    expect(() => new DeviceEncoder().stimulation({ sampleIndex: 1, stimulation: TRAIN }, 0)).toThrow(RangeError);
+    // number 0 is reserved: an intact frame carrying it is refused
+    const zero = bytes.slice(9, 9 + 32);
+    zero.fill(0, 28);
+    expect(decode(encodeFrame(MSG.STIMULATION, 0, zero))[0]).toMatchObject({ kind: 'protocol-error', messageType: MSG.STIMULATION, message: 'stimulation: number 0 is reserved' });
   });
 
   it('encodes stimulation settings in microamps, millihertz and milliseconds', () => {
@@ -191,6 +206,18 @@ describe('host commands', () => {
     expect(msgs).toEqual([
       ...cmds.map((command, seq) => (command.type === 'ping' ? { kind: 'command', seq, command, pingToken: seq } : { kind: 'command', seq, command })),
       { kind: 'get-info', seq: 6 },
+    ]);
+  });
+
+  it('STIMULATION_ACK matches the documented vector', () => {
+    const enc = new HostEncoder();
+    for (let i = 0; i < 3; i++) enc.command({ type: 'ping' });
+    const ack = enc.stimulationAck(7);
+    expect(ack).toMatchObject({ seq: 3, type: MSG.STIMULATION_ACK });
+    expect(Array.from(ack.bytes)).toEqual(Array.from(hex('a5 5a 01 87 03 00 04 00 f9 07 00 00 00 17 6e e1 bb')));
+    expect(decodeHost(ack.bytes)).toEqual([{ kind: 'stimulation-ack', seq: 3, number: 7 }]);
+    expect(decodeHost(encodeFrame(MSG.STIMULATION_ACK, 4, hex('00 00 00 00')))).toEqual([
+      { kind: 'invalid', seq: 4, messageType: MSG.STIMULATION_ACK, result: 'invalid-parameters', message: 'stimulation ack: number 0 is reserved' },
     ]);
   });
 

@@ -16,6 +16,7 @@ class FakeLink implements ByteTransport {
   readonly device = new DeviceEncoder();
   private readonly commands = new HostCommandDecoder();
   readonly received: WireHostCommand[] = [];
+  readonly stimulationAcks: number[] = [];
   isOpen = false;
   opens = 0;
   failOpens = 0;
@@ -37,6 +38,7 @@ class FakeLink implements ByteTransport {
       if (this.silent) return;
       if (m.kind === 'get-info') return this.deliver(this.device.info(this.info));
       if (m.kind === 'invalid') return this.deliver(this.device.ack({ ackedSeq: m.seq, ackedType: m.messageType, result: m.result }));
+      if (m.kind === 'stimulation-ack') return void this.stimulationAcks.push(m.number);
       this.received.push(m.command);
       if (m.command.type === 'ping') return this.deliver(this.device.pong(m.pingToken ?? 0));
       const type = { start: MSG.START, stop: MSG.STOP, 'set-stimulation': MSG.SET_STIMULATION, trigger: MSG.TRIGGER }[m.command.type];
