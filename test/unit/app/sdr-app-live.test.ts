@@ -114,3 +114,64 @@ describe('app service, live with the simulator (wire protocol, pipeline worker)'
     }
   });
 });
+
+describe('app service: resource ownership', () => {
+  /** Live resources keeping the loop alive, by type, and open file descriptors (Linux). */
+  const snapshot = () => {
+    const types: Record<string, number> = {};
+    for (const r of process.getActiveResourcesInfo()) types[r] = (types[r] ?? 0) + 1;
+    const fds = fs.existsSync('/proc/self/fd') ? fs.readdirSync('/proc/self/fd').length : null;
+    return { types, fds };
+  };
+
+  it('close() leaves no worker thread, timer (ref or unref), open device or database handle', async () => {
+    // every timer the app (or its device) starts, with whether it is still pending
+    const live = new Map<unknown, string>();
+    const real = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval, clearTimeout: globalThis.clearTimeout, clearInterval: globalThis.clearInterval };
+    const fromProduct = () => /[/\\](src|hardware)[/\\]/.test(new Error().stack ?? '');
+    globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const t = real.setTimeout((...a: unknown[]) => { live.delete(t); fn(...a); }, ms, ...args);
+      if (fromProduct()) live.set(t, `timeout ${ms ?? 0} ms`);
+      return t;
+    }) as typeof setTimeout;
+    globalThis.setInterval = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const t = real.setInterval(fn, ms, ...args);
+      if (fromProduct()) live.set(t, `interval ${ms ?? 0} ms`);
+      return t;
+    }) as typeof setInterval;
+    globalThis.clearTimeout = ((t: Parameters<typeof clearTimeout>[0]) => { live.delete(t); real.clearTimeout(t); }) as typeof clearTimeout;
+    globalThis.clearInterval = ((t: Parameters<typeof clearInterval>[0]) => { live.delete(t); real.clearInterval(t); }) as typeof clearInterval;
+    try {
+      const dbPath = tmp();
+      const before = snapshot();
+      const app = await createSdrApp({ dbPath, createDevice: defaultDeviceFactory({ simulatorSpeed: SPEED, defaultSeed: SEED }), stimulationTimeoutMs: 30_000 });
+      const c = value(await app.createCase({ patientId: 'RES-1', ageYears: 6 }));
+      value(await app.openCase({ caseId: c.id }));
+      value(await app.connectDevice({ source: 'simulator', seed: SEED }));
+      value(await app.setStimulation({ settings: { intensityMa: 3, pulseWidthUs: 200 }, target: { level: 'L4', side: 'L', kind: 'dorsal', rootlet: 1 } }));
+      value(await app.triggerPulse({}));
+      value(await app.runTrain({}));
+      // a train still being graded when the app closes: its waiter (and timeout) go with it
+      const delivered = new Promise<void>((r) => { const off = app.subscribe('stimulation', () => { off(); r(); }); });
+      const pending = app.runTrain({});
+      await delivered;
+      const during = snapshot();
+      expect(during.types['MessagePort'] ?? 0).toBeGreaterThan(before.types['MessagePort'] ?? 0); // the pipeline worker
+      expect([...live.values()].some((v) => v.startsWith('interval'))).toBe(true);
+      await app.close();
+      expect(await pending).toMatchObject({ ok: false, error: { code: 'session-ended' } });
+      const after = snapshot();
+      // nothing of the app's is left (the runner's own handles may come and go, so: no type grew)
+      for (const [type, n] of Object.entries(after.types)) expect(n, type).toBeLessThanOrEqual(before.types[type] ?? 0);
+      if (before.fds !== null) expect(after.fds).toBe(before.fds); // device, database (and its WAL) closed
+      expect([...live.values()]).toEqual([]);
+      // closing again is harmless, and the database is free for another connection
+      await app.close();
+      const store = openCaseStore(dbPath);
+      expect(store.sessions.forCaseId(c.id).map((x) => x.cleanShutdown)).toEqual([true]);
+      store.close();
+    } finally {
+      Object.assign(globalThis, real);
+    }
+  });
+});
