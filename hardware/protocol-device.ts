@@ -90,8 +90,11 @@ export class ProtocolDevice implements EmgDevice {
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private reconnectAttempt = 0;
   private readonly stimulationGapTimeoutMs: number;
-  /** Number of the next numbered stimulation to emit (null before the first one). */
-  private stimNext: number | null = null;
+  /**
+   * Number of the next numbered stimulation to emit: 1 at first (a device numbers from 1 after
+   * power-up), null right after a detected device restart (the next number seen sets it).
+   */
+  private stimNext: number | null = 1;
   /** Numbered stimulations received ahead of a missing one (device indices), by number. */
   private readonly stimHeld = new Map<number, StimulationEvent>();
   /** Recently emitted numbers -> device sample index, to recognise retransmissions and device restarts. */
@@ -360,8 +363,9 @@ export class ProtocolDevice implements EmgDevice {
    * of open link is reported naming the missing numbers, and the held ones are emitted. A number
    * below the next expected one is a retransmission when it was emitted with the same sample index,
    * a device restart (numbering from 1 again) when it was emitted with another one, and otherwise a
-   * stimulation never emitted (older than the first one this host saw, or reported lost and arriving
-   * late): it is emitted at once.
+   * stimulation never emitted (reported lost and arriving late): it is emitted at once. The host
+   * expects #1 first; attached to a device that numbered stimulations for another host before, it
+   * reports those numbers missing once, after the timeout.
    */
   private onNumberedStimulation(number: number, event: StimulationEvent): void {
     this.sendStimulationAck(number);

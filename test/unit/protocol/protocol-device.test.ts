@@ -114,6 +114,63 @@ describe('ProtocolDevice', () => {
     expect(dev.counters()).toMatchObject({ framesDecoded: 4, crcFailures: 0, bytesDropped: 0 });
   });
 
+  it('numbered stimulations: acknowledged each time, emitted once in number order, a gap that never fills is reported', async () => {
+    const { link, dev, stims, errors } = setup({ stimulationGapTimeoutMs: 60 });
+    await dev.open();
+    const stim = (n: number): StimulationEvent => ({ sampleIndex: 100 * n, stimulation: makeStimulation({ mode: 'single', intensityMa: n / 10, pulseWidthUs: 200, target: null }) });
+    const send = async (n: number, e = stim(n)): Promise<void> => {
+      link.deliver(link.device.stimulation(e, n));
+      await flush();
+    };
+    await send(1);
+    await send(3); // #2 lost: #3 is held
+    expect(stims).toEqual([stim(1)]);
+    await send(1); // a retransmission of #1 (its ACK was lost)
+    await send(3);
+    await send(2);
+    expect(stims).toEqual([stim(1), stim(2), stim(3)]);
+    expect(link.stimulationAcks).toEqual([1, 3, 1, 3, 2]);
+    // #4 never comes: after the timeout it is reported by number and #5 is emitted
+    await send(5);
+    expect(stims).toHaveLength(3);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(errors.filter((e) => e.includes('stimulation #4 never arrived'))).toHaveLength(1);
+    expect(stims).toEqual([stim(1), stim(2), stim(3), stim(5)]);
+    // if it does arrive after all, it is recorded (once), not dropped
+    await send(4);
+    await send(4);
+    expect(stims).toEqual([stim(1), stim(2), stim(3), stim(5), stim(4)]);
+    // the device powered up again: numbering restarts at 1 with another sample index
+    const restarted: StimulationEvent = { sampleIndex: 7, stimulation: stim(1).stimulation };
+    await send(1, restarted);
+    await send(2, { sampleIndex: 9, stimulation: stim(2).stimulation });
+    expect(stims.slice(5)).toEqual([restarted, { sampleIndex: 9, stimulation: stim(2).stimulation }]);
+    // a 1.0 device's unnumbered STIMULATION is emitted as it comes, unacknowledged
+    const acks = link.stimulationAcks.length;
+    link.deliver(link.device.stimulation(stim(9)));
+    await flush();
+    expect(stims[stims.length - 1]).toEqual(stim(9));
+    expect(link.stimulationAcks).toHaveLength(acks);
+  });
+
+  it('does not count a held stimulation gap while the link is down', async () => {
+    const { link, dev, stims, errors } = setup({ stimulationGapTimeoutMs: 60, reconnect: { initialDelayMs: 100, maxDelayMs: 100 } });
+    await dev.open();
+    const e = (n: number): StimulationEvent => ({ sampleIndex: 10 * n, stimulation: makeStimulation({ mode: 'single', intensityMa: 1, pulseWidthUs: 200, target: null }) });
+    link.deliver(link.device.stimulation(e(1), 1));
+    link.deliver(link.device.stimulation(e(3), 3));
+    await flush();
+    link.vanish();
+    await new Promise((r) => setTimeout(r, 90));
+    expect(errors.some((x) => x.includes('never arrived'))).toBe(false);
+    await new Promise((r) => setTimeout(r, 40)); // reconnected by now
+    expect(dev.state).toBe('open');
+    link.deliver(link.device.stimulation(e(2), 2)); // the device's retransmission after the reconnection
+    await flush();
+    expect(stims).toEqual([e(1), e(2), e(3)]);
+    expect(errors.some((x) => x.includes('never arrived'))).toBe(false);
+  });
+
   it('resolves commands on ACK ok, rejects on refusal and on timeout', async () => {
     const { link, dev } = setup();
     await dev.open();

@@ -161,3 +161,93 @@ describe('simulated firmware over the wire protocol', () => {
     r.transport.dispose();
   });
 });
+
+describe('reliable stimulation records over a faulty link', () => {
+  /** Fires `count` single pulses 50 ms apart without waiting for ACKs (some ACKs are destroyed too). */
+  async function stimulateThroughFaults(seed: number, faults: FaultPlan, count: number) {
+    const transport = new SimulatedTransport({ seed, clock: 'manual', faults, blockSamples: 20 });
+    const device = new ProtocolDevice(transport, { ackTimeoutMs: 300, infoTimeoutMs: 2000, stimulationGapTimeoutMs: 60_000 });
+    const stims: StimulationEvent[] = [];
+    const errors: string[] = [];
+    device.on('stimulation', (e) => stims.push(e));
+    device.on('error', (e) => errors.push(e));
+    const fw = transport.firmware;
+    const run = async (seconds: number): Promise<void> => {
+      for (let i = 0; i < Math.round(seconds * 100); i++) {
+        fw.advanceSamples(fw.sampleRateHz / 100);
+        await tick();
+      }
+    };
+    const opened = device.open();
+    while (device.info === null) {
+      await tick();
+      fw.advanceSamples(10);
+    }
+    await opened;
+    // commands may lose their ACK: repeat until the device has them
+    while (!fw.isStreaming) {
+      device.send({ type: 'start' }).catch(() => {});
+      await run(0.05);
+    }
+    let armed = false;
+    device.send({ type: 'set-stimulation', stimulation: makeStimulation({ mode: 'single', intensityMa: 1, pulseWidthUs: 200, target: null }) }).then(() => (armed = true), () => {});
+    await run(0.05);
+    if (!armed) throw new Error('arming failed; pick another seed');
+    for (let i = 0; i < count; i++) {
+      device.send({ type: 'trigger', target: null }).catch(() => {});
+      await run(0.05);
+    }
+    await run(1.5);
+    await device.close();
+    transport.dispose();
+    return { fw, stims, errors };
+  }
+
+  it.each([1, 2, 3, 4])('seed %i: every delivered stimulation is emitted exactly once with its sample index, though several frames carrying it were destroyed', async (seed) => {
+    const { fw, stims, errors } = await stimulateThroughFaults(seed, { corruptByteRate: 3e-3, dropByteRate: 1e-3 }, 40);
+    const c = fw.counters();
+    expect(fw.delivered.length).toBeGreaterThanOrEqual(35);
+    // the host did not get these transmissions (the link back is clean, so an ACK is never lost)
+    expect(c.stimulationsRetransmitted).toBeGreaterThanOrEqual(3);
+    expect(c.stimulationsUnacknowledged).toBe(0);
+    expect(fw.unacknowledgedStimulations).toEqual([]);
+    expect(stims.map((e) => e.sampleIndex)).toEqual(fw.delivered.map((d) => d.event.sampleIndex));
+    expect(stims.map((e) => e.stimulation)).toEqual(fw.delivered.map((d) => d.event.stimulation));
+    expect(errors.filter((e) => /never arrived|arrived late/.test(e))).toEqual([]);
+    expect(errors.some((e) => e.includes('frame(s) lost'))).toBe(true);
+  }, 30_000);
+
+  it('keeps retransmitting across an unplug until the host acknowledges, and the host records the stimulation once', async () => {
+    const r = await rig({ events: [{ atS: 1, kind: 'unplug', durationS: 0.5 }] }, true);
+    const errors: string[] = [];
+    r.device.on('error', (e) => errors.push(e));
+    // the host's STIMULATION_ACKs are lost until the link comes back
+    let dropAcks = true;
+    const write = r.transport.write.bind(r.transport);
+    r.transport.write = async (bytes: Uint8Array): Promise<void> => {
+      if (dropAcks && bytes[3] === 0x87) return;
+      return write(bytes);
+    };
+    r.device.on('connection', (s, reason) => {
+      if (s === 'open' && reason === 'reconnected') dropAcks = false;
+    });
+    await r.send(r.device.send({ type: 'start' }));
+    await r.run(0.6);
+    await r.send(r.device.send({ type: 'set-stimulation', stimulation: makeStimulation({ mode: 'single', intensityMa: 2, pulseWidthUs: 200, target: null }) }));
+    await r.send(r.device.send({ type: 'trigger', target: null }));
+    await r.run(0.35); // before the unplug at 1 s
+    const before = r.fw.counters().stimulationsRetransmitted;
+    expect(before).toBeGreaterThanOrEqual(1);
+    expect(r.fw.unacknowledgedStimulations).toEqual([1]);
+    await r.run(1.2);
+    expect(r.states).toContain('disconnected');
+    expect(r.states[r.states.length - 1]).toBe('open');
+    expect(r.fw.counters().stimulationsRetransmitted).toBeGreaterThan(before);
+    expect(r.fw.unacknowledgedStimulations).toEqual([]);
+    expect(r.stims).toEqual([{ sampleIndex: r.fw.delivered[0]!.event.sampleIndex, stimulation: r.fw.delivered[0]!.event.stimulation }]);
+    expect(r.fw.delivered).toHaveLength(1);
+    expect(errors.filter((e) => e.includes('stimulation'))).toEqual([]);
+    await r.device.close();
+    r.transport.dispose();
+  });
+});
