@@ -40,6 +40,8 @@ export interface Analyzer {
   pushGap(gap: SampleGap, arrivalMs: number): void;
   /** Emits whatever the live display has accumulated (call at display rate). */
   drainDisplay(): void;
+  /** Settles once the analysis is set up (the worker thread started and configured); never rejects. */
+  readonly ready?: Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export function createWorkerAnalyzer(config: AnalyzerConfig, sink: AnalyzerSink)
   });
   worker.ready.catch((e: unknown) => sink.error(`analysis worker did not start: ${(e as Error).message}`));
   let draining = false;
+  const ready = worker.ready.then(() => undefined, () => undefined);
   const guard = (what: string, fn: () => void) => {
     if (disposed) return;
     try {
@@ -108,6 +111,7 @@ export function createWorkerAnalyzer(config: AnalyzerConfig, sink: AnalyzerSink)
     }
   };
   return {
+    ready,
     pushBlock: (b, t) => guard('analysis block', () => worker.pushBlock({ ...b, data: b.data.slice() }, t)),
     pushStimulation: (e) => guard('analysis stimulation', () => worker.pushStimulation(e)),
     pushGap: (g, t) => guard('analysis gap', () => worker.pushGap(g, t)),

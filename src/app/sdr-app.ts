@@ -544,6 +544,8 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
     if (busy || (rampRunning && !inRamp)) throw new AppError('busy', rampRunning && !inRamp ? 'a threshold ramp is running' : 'a stimulation is already running');
     busy = true;
     try {
+      // the analysis worker starts at connect; a stimulation before it is up would be graded from a backlog
+      await withTimeout(recording.analyzer.ready ?? Promise.resolve(), 'analysis start', () => undefined);
       await waitForBaseline();
       let waiter: StimWaiter | null = null;
       const delivered = new Promise<{ event: StimulationEvent; stimulationId: number }>((resolve, reject) => {
