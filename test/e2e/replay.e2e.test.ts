@@ -12,7 +12,7 @@ import { startHost, type RunningHost } from './host';
 
 /**
  * The Replay and Training screens in Chromium through the browser host, over a session recorded live
- * with the simulated patient. Screenshots at 1366x768 go to docs/screenshots/replay.png and training.png.
+ * with the simulated patient. Screenshots at 1366x768 go to test-artifacts/screenshots (replay.png, training.png, training-reveal.png).
  */
 
 function value<T>(r: Result<T>): T {
@@ -22,7 +22,7 @@ function value<T>(r: Result<T>): T {
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdrlog-replay-e2e-'));
 const dbPath = path.join(dir, 'cases.db');
-const SHOTS = path.join(ROOT, 'docs', 'screenshots');
+const SHOTS = path.join(ROOT, 'test-artifacts', 'screenshots');
 let host: RunningHost;
 let browser: Browser;
 let page: Page;
