@@ -56,8 +56,8 @@ describe('sdrlog case and verify (spawned CLI)', () => {
     expect(show.stdout).toMatch(/^L4L-1\s+cut\s+Dr A/m);
     expect(show.stdout).toMatch(/^L4L-2\s+spare \(corrected\)\s+Dr B/m);
     expect(show.stdout).toMatch(/^L4L-3\s+undecided$/m);
-    // 3 tested, cut 1 -> 33.3 % against 40 % planned
-    expect(show.stdout).toMatch(/^L4 L\s+3\s+2\s+1\s+33\.3\s+40$/m);
+    // 3 tested, 2 decided, cut 1 -> 50 % of decided rootlets against 40 % planned
+    expect(show.stdout).toMatch(/^L4 L\s+3\s+2\s+1\s+50\s+40$/m);
     const shown = JSON.parse(showJson.stdout) as { montage: { channels: unknown[] }; rootlets: { index: number; decision: { kind: string } | null }[]; summary: { level: string; side: string; percentCut: number | null; plannedPercent: number | null }[] };
     expect(shown.montage.channels).toHaveLength(16);
     expect(shown.rootlets.map((r) => [r.index, r.decision?.kind ?? null])).toEqual([[1, 'cut'], [2, 'spare'], [3, null]]);
