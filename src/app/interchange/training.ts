@@ -5,7 +5,7 @@ import { rootletTableCsv } from '../../formats';
 import type { CaseStore } from '../../storage';
 import { GRADER_VERSION } from '../sdr-app';
 import { createDeidentifier, InterchangeError, pickSession, requireCase, type Deidentifier } from './common';
-import { exportSessionEdf } from './export-edf';
+import { exportSessionEdf, type EdfExportSummary } from './export-edf';
 import { rootletTableRows } from './rootlet-table';
 
 export interface TrainingExportOptions {
@@ -18,17 +18,9 @@ export interface TrainingExportOptions {
   readonly random?: (maxExclusive: number) => number;
 }
 
-export interface TrainingSessionEntry {
-  readonly file: string;
-  readonly montageFile: string | null;
-  readonly channels: number;
-  readonly sampleRateHz: number;
-  readonly durationS: number;
-  readonly stimulations: number;
-  readonly grades: number;
-  readonly decisions: number;
-  readonly gaps: number;
-}
+/** One exported session of a training set, as listed in training.json. */
+export type TrainingSessionEntry = Pick<EdfExportSummary,
+  'file' | 'montageFile' | 'channels' | 'sampleRateHz' | 'durationS' | 'stimulations' | 'grades' | 'decisions' | 'gaps'>;
 
 /** training.json: what a teaching set needs, and nothing that leads back to the patient. */
 export interface TrainingManifest {
