@@ -66,3 +66,33 @@ export interface ByteTransport {
   /** Called once per loss of the link: 'deliberate' after close(), 'disconnected' when it vanished. */
   onClose(listener: (reason: 'deliberate' | 'disconnected', detail?: string) => void): Disposer;
 }
+
+export type TransportCloseListener = (reason: 'deliberate' | 'disconnected', detail?: string) => void;
+
+/** The listener bookkeeping every ByteTransport shares: subscriptions return disposers; emits go to all. */
+export abstract class TransportListeners {
+  private readonly dataListeners = new Set<(bytes: Uint8Array) => void>();
+  private readonly closeListeners = new Set<TransportCloseListener>();
+
+  onData(listener: (bytes: Uint8Array) => void): Disposer {
+    this.dataListeners.add(listener);
+    return () => {
+      this.dataListeners.delete(listener);
+    };
+  }
+
+  onClose(listener: TransportCloseListener): Disposer {
+    this.closeListeners.add(listener);
+    return () => {
+      this.closeListeners.delete(listener);
+    };
+  }
+
+  protected emitData(bytes: Uint8Array): void {
+    for (const l of this.dataListeners) l(bytes);
+  }
+
+  protected emitClose(reason: 'deliberate' | 'disconnected', detail?: string): void {
+    for (const l of this.closeListeners) l(reason, detail);
+  }
+}

@@ -1,5 +1,5 @@
 import { SerialPort } from 'serialport';
-import type { ByteTransport, Disposer } from '../device';
+import { TransportListeners, type ByteTransport } from '../device';
 import { checkSerialPath } from './ports';
 
 /** Largest single write handed to the port (a Linux tty buffer holds 4 KiB). */
@@ -11,21 +11,18 @@ export interface SerialTransportOptions {
   readonly baudRate: number;
 }
 
-type CloseListener = (reason: 'deliberate' | 'disconnected', detail?: string) => void;
-
 /**
  * ByteTransport over a serial port (node-serialport). The only importer of `serialport`
  * (docs/ARCHITECTURE.md). Listeners survive re-opening, so a ProtocolDevice can reconnect on the
  * same transport. Each loss of the link is reported once: 'deliberate' after close(),
  * 'disconnected' when the port vanished (read/write error, end of file, device unplugged).
  */
-export class SerialTransport implements ByteTransport {
+export class SerialTransport extends TransportListeners implements ByteTransport {
   private port: SerialPort | null = null;
-  private readonly dataListeners = new Set<(bytes: Uint8Array) => void>();
-  private readonly closeListeners = new Set<CloseListener>();
   private closingDeliberately = false;
 
   constructor(readonly options: SerialTransportOptions) {
+    super();
     if (!Number.isInteger(options.baudRate) || options.baudRate <= 0) throw new RangeError(`baudRate must be a positive integer, got ${options.baudRate}`);
     if (typeof options.path !== 'string' || options.path.trim() === '') throw new RangeError('a serial port path is required');
   }
@@ -47,11 +44,11 @@ export class SerialTransport implements ByteTransport {
       reported = true;
       if (this.port === port) this.port = null;
       port.removeAllListeners('data');
-      for (const l of this.closeListeners) l(reason, detail);
+      this.emitClose(reason, detail);
     };
     port.on('data', (chunk: Buffer) => {
       const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      for (const l of this.dataListeners) l(bytes);
+      this.emitData(bytes);
     });
     port.on('close', (err: (Error & { disconnected?: boolean }) | null) => {
       if (this.closingDeliberately && !err?.disconnected) lost('deliberate');
@@ -92,17 +89,4 @@ export class SerialTransport implements ByteTransport {
     await new Promise<void>((resolve) => port.close(() => resolve()));
   }
 
-  onData(listener: (bytes: Uint8Array) => void): Disposer {
-    this.dataListeners.add(listener);
-    return () => {
-      this.dataListeners.delete(listener);
-    };
-  }
-
-  onClose(listener: CloseListener): Disposer {
-    this.closeListeners.add(listener);
-    return () => {
-      this.closeListeners.delete(listener);
-    };
-  }
 }

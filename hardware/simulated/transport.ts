@@ -1,4 +1,4 @@
-import type { ByteTransport, Disposer } from '../device';
+import { TransportListeners, type ByteTransport, type Disposer } from '../device';
 import { runRealtime, SimulatedFirmware, type RealtimeOptions, type SimulatedFirmwareOptions } from './firmware';
 
 export interface SimulatedTransportOptions extends SimulatedFirmwareOptions {
@@ -10,36 +10,33 @@ export interface SimulatedTransportOptions extends SimulatedFirmwareOptions {
   readonly realtime?: RealtimeOptions;
 }
 
-type CloseListener = (reason: 'deliberate' | 'disconnected', detail?: string) => void;
-
 /**
  * The simulated device as an in-process ByteTransport: `new ProtocolDevice(new SimulatedTransport())`
  * is the app's default device. Bytes to and from the firmware are delivered asynchronously (as a real
  * link would), an unplug fault reports 'disconnected' and refuses open() until the device is back.
  */
-export class SimulatedTransport implements ByteTransport {
+export class SimulatedTransport extends TransportListeners implements ByteTransport {
   readonly firmware: SimulatedFirmware;
-  private readonly dataListeners = new Set<(bytes: Uint8Array) => void>();
-  private readonly closeListeners = new Set<CloseListener>();
   private open_ = false;
   private poweredUp = false;
   private stopClock: Disposer | null = null;
   private readonly disposers: Disposer[];
 
   constructor(private readonly options: SimulatedTransportOptions = {}) {
+    super();
     this.firmware = new SimulatedFirmware(options);
     this.disposers = [
       this.firmware.onOutput((bytes) => {
         if (!this.open_) return;
         const copy = bytes.slice();
         queueMicrotask(() => {
-          if (this.open_) for (const l of this.dataListeners) l(copy);
+          if (this.open_) this.emitData(copy);
         });
       }),
       this.firmware.onLink((e) => {
         if (e.kind === 'unplugged' && this.open_) {
           this.open_ = false;
-          for (const l of this.closeListeners) l('disconnected', `simulated device unplugged for ${e.durationS} s`);
+          this.emitClose('disconnected', `simulated device unplugged for ${e.durationS} s`);
         }
       }),
     ];
@@ -71,7 +68,7 @@ export class SimulatedTransport implements ByteTransport {
     this.open_ = false;
     this.stopClock?.();
     this.stopClock = null;
-    if (was) for (const l of this.closeListeners) l('deliberate');
+    if (was) this.emitClose('deliberate');
   }
 
   /** Stops the clock and detaches from the firmware; the transport cannot be used afterwards. */
@@ -82,17 +79,4 @@ export class SimulatedTransport implements ByteTransport {
     for (const d of this.disposers) d();
   }
 
-  onData(listener: (bytes: Uint8Array) => void): Disposer {
-    this.dataListeners.add(listener);
-    return () => {
-      this.dataListeners.delete(listener);
-    };
-  }
-
-  onClose(listener: CloseListener): Disposer {
-    this.closeListeners.add(listener);
-    return () => {
-      this.closeListeners.delete(listener);
-    };
-  }
 }
