@@ -3,7 +3,7 @@ import type { StimulusEpoch } from '../../src/pipeline/epoch';
 import { MAINS_NOTCH_HARMONICS, MAINS_NOTCH_Q } from '../../src/grading/offline';
 import { detectMains } from '../../src/grading/mains';
 import { makeHarshCase, renderHarsh, type HarshCondition, type HarshCase } from './harsh';
-import { harshBlocks } from './harsh-eval';
+import { blocksOf } from './run';
 
 export function harshEpochs(seed: number, cond: HarshCondition, trains: number): { c: HarshCase; epochs: StimulusEpoch[] } {
   const c = makeHarshCase(seed, cond, trains);
@@ -14,7 +14,7 @@ export function harshEpochs(seed: number, cond: HarshCondition, trains: number):
   const epochs: StimulusEpoch[] = [];
   const ev = [...rc.events];
   let si = 0;
-  for (const b of harshBlocks(rc)) {
+  for (const b of blocksOf(rc)) {
     const end = b.startSample + b.samplesPerChannel;
     while (si < ev.length && ev[si]!.sampleIndex < end) p.pushStimulation(ev[si++]!);
     epochs.push(...p.pushBlock(b));

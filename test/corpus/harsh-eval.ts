@@ -4,23 +4,9 @@
  * and prints kappa, exact grade, cut/spare and pattern agreement per condition and overall.
  * Development used seeds 1..; the default first seed 50000 is held out.
  */
-import { makeSampleBlock, type SampleBlock } from '../../src/domain';
 import { gradeRecording } from '../../src/grading/offline';
-import { HARSH_CONDITIONS, harshMontage, harshTruth, makeHarshCase, renderHarsh, type HarshCondition, type RenderedHarsh } from './harsh';
-import { score, type GradedCase } from './run';
-
-export function* harshBlocks(rc: RenderedHarsh, blockMs = 100): Generator<SampleBlock> {
-  const fs = rc.sampleRateHz;
-  const per = Math.max(1, Math.round((blockMs * fs) / 1000));
-  const n = rc.raw[0]!.length;
-  const ch = rc.raw.length;
-  for (let s = 0; s < n; s += per) {
-    const len = Math.min(per, n - s);
-    const data = new Float32Array(ch * len);
-    for (let c = 0; c < ch; c++) data.set(rc.raw[c]!.subarray(s, s + len), c * len);
-    yield makeSampleBlock(s, fs, ch, data);
-  }
-}
+import { HARSH_CONDITIONS, harshMontage, harshTruth, makeHarshCase, renderHarsh, type HarshCondition } from './harsh';
+import { blocksOf, score, type GradedCase } from './run';
 
 export interface HarshGraded extends GradedCase {
   /** Per train: the truth's responder patterns (for pattern agreement). */
@@ -30,7 +16,7 @@ export interface HarshGraded extends GradedCase {
 export function gradeHarsh(seed: number, condition: HarshCondition, trains: number): HarshGraded {
   const c = makeHarshCase(seed, condition, trains);
   const rc = renderHarsh(c);
-  const graded = gradeRecording({ sampleRateHz: rc.sampleRateHz, channelCount: rc.raw.length, blocks: harshBlocks(rc), events: rc.events }, { montage: harshMontage(c), mains: 'auto' });
+  const graded = gradeRecording({ sampleRateHz: rc.sampleRateHz, channelCount: rc.raw.length, blocks: blocksOf(rc), events: rc.events }, { montage: harshMontage(c), mains: 'auto' });
   const truthPatterns = c.trains.map((t) => t.responses.filter((x) => x.sustained && c.channels[x.channel]!.dead === null).map((x) => (x.pattern === 'after-discharge' ? 'sustained' : x.pattern)));
   return { seed, truth: harshTruth(c), graded, truthPatterns };
 }

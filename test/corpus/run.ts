@@ -2,9 +2,10 @@
 import { makeSampleBlock, type SampleBlock } from '../../src/domain';
 import { quadraticWeightedKappa, percentAgreement } from '../../src/grading/agreement';
 import { gradeRecording, type RecordingGrades } from '../../src/grading/offline';
-import { makeCase, montageOf, renderCase, truthOf, type CaseVariation, type RenderedCase, type TruthLine } from './synth';
+import { makeCase, montageOf, renderCase, truthOf, type CaseVariation, type TruthLine } from './synth';
 
-export function* blocksOf(rc: RenderedCase, blockMs = 100): Generator<SampleBlock> {
+/** Planar sample blocks of `blockMs` from a rendered case (any generator's: per-channel arrays plus rate). */
+export function* blocksOf(rc: { readonly sampleRateHz: number; readonly raw: readonly Float32Array[] }, blockMs = 100): Generator<SampleBlock> {
   const fs = rc.sampleRateHz;
   const per = Math.max(1, Math.round((blockMs * fs) / 1000));
   const n = rc.raw[0]!.length;
