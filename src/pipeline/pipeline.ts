@@ -11,10 +11,26 @@ import { PipelineConfigError, requireChannelCount, requireSampleRateHz } from '.
 
 /** When an epoch became complete and when it was emitted, by the injected clock (ms). */
 export interface EpochTiming {
-  /** Arrival time of the block (or gap) that completed the epoch's window. */
+  /**
+   * Arrival time of the input that made the epoch emittable: the block (or gap) that completed its window
+   * plus the event lag ('lagging'), or the block or confirmation, whichever came last, that completed its
+   * window and confirmed its stimulations ('confirmed'); the flush for an epoch emitted by flush.
+   */
   readonly completedAtMs: number;
   readonly emittedAtMs: number;
 }
+
+/**
+ * How a source reports stimulations (see createPipeline):
+ * - 'lagging': a report may arrive up to `settings.epoch.eventLagMs` after the samples of its first pulse,
+ *   so every epoch is held that long past its window's end;
+ * - 'confirmed': the source sends each stimulation before the samples of its first pulse and says how far
+ *   its reports are complete (`Pipeline.confirmStimulationsTo`); an epoch is emitted as soon as its window
+ *   has arrived and the confirmation covers every pulse whose blanking could reach into it.
+ */
+export type StimulationReports = 'lagging' | 'confirmed';
+
+export const STIMULATION_REPORTS: readonly StimulationReports[] = ['lagging', 'confirmed'];
 
 export interface PipelineConfig {
   readonly sampleRateHz: number;
@@ -22,6 +38,8 @@ export interface PipelineConfig {
   /** Unit of incoming block samples; required (no silent uV default). */
   readonly unit: InputUnit;
   readonly settings?: PipelineSettingsInput;
+  /** How the source reports stimulations; default 'lagging' (any source). */
+  readonly stimulationReports?: StimulationReports;
   /** Clock for latency measurement, ms; defaults to performance.now. */
   readonly now?: () => number;
   readonly onEpoch?: (epoch: StimulusEpoch, timing: EpochTiming) => void;
@@ -37,6 +55,12 @@ export interface PipelineStats {
   readonly unannouncedGaps: number;
   readonly maxEpochLatencyMs: number;
   readonly lastEpochLatencyMs: number;
+  /** 'confirmed' mode: the source's latest confirmation (every stimulation before this sample is known). */
+  readonly confirmedThroughSample: number;
+  /** 'confirmed' mode: epochs emitted unconfirmed, after waiting `settings.epoch.maxConfirmWaitMs`. */
+  readonly epochsUnconfirmed: number;
+  /** 'confirmed' mode: stimulations pushed although the source had confirmed past their first pulse. */
+  readonly stimulationsAfterConfirmation: number;
 }
 
 export interface Pipeline {
@@ -46,15 +70,24 @@ export interface Pipeline {
   readonly filter: ResolvedFilter;
   /** Samples of filter warm-up run before each epoch window. */
   readonly warmupSamples: number;
-  /** An epoch waits this many samples past its end for late stimulation events (settings.epoch.eventLagMs). */
+  readonly stimulationReports: StimulationReports;
+  /** 'lagging': an epoch waits this many samples past its end for late stimulation events (settings.epoch.eventLagMs). */
   readonly eventLagSamples: number;
-  /** Adds samples; returns the epochs whose windows this block completed (also passed to onEpoch). */
+  /** Adds samples; returns the epochs this block made emittable (also passed to onEpoch). */
   pushBlock(block: SampleBlock, arrivalMs?: number): readonly StimulusEpoch[];
   /**
    * Registers a stimulation. Never emits by itself: its epoch (and any other epoch) is emitted by a later
-   * pushBlock / pushGap / flush, once the data reaches the window's end plus `eventLagSamples`.
+   * pushBlock / pushGap / confirmStimulationsTo / flush, once the data reaches the window's end plus
+   * `eventLagSamples` ('lagging'), or the window's end and the confirmation covers it ('confirmed').
    */
   pushStimulation(event: StimulationEvent): void;
+  /**
+   * 'confirmed' mode only: every stimulation whose first pulse is before `sampleIndex` has been pushed.
+   * Returns the epochs this made emittable. `sampleIndex` is a non-negative integer that never goes
+   * backwards (repeating the last value is a no-op); anything else is refused with a DomainError
+   * ('invalid-confirmation'), as is the call on a 'lagging' pipeline.
+   */
+  confirmStimulationsTo(sampleIndex: number, arrivalMs?: number): readonly StimulusEpoch[];
   pushGap(gap: SampleGap, arrivalMs?: number): readonly StimulusEpoch[];
   /** End of stream: emits every pending epoch, its missing tail recorded as a gap. */
   flush(arrivalMs?: number): readonly StimulusEpoch[];
@@ -95,10 +128,25 @@ interface PendingEpoch {
  * the stream once. The next epoch to emit is filtered incrementally as its samples arrive (see `Run`):
  * every sample at least `eventLagSamples` old is blanked, filtered and envelope-smoothed with the pulses
  * known by then, so when the window completes only the last block is left to do and the epoch is emitted
- * within a fraction of a millisecond. The epoch is emitted once its whole window plus `eventLagSamples` has
- * arrived (a device may report a stimulation a little after its first pulse's samples); a stimulation
- * reported even later whose blanking reaches samples already filtered restarts the run, so every pulse
- * known at the cut is blanked before the filters see it and the result equals one run at the cut.
+ * within a fraction of a millisecond. An epoch is blanked with the pulses of every stimulation starting
+ * before its end (a pulse after the end belongs to the next epoch, even where its blanking lead would reach
+ * the window's last samples), so it is final once its window and those stimulations are known.
+ * When is that? Two modes (`stimulationReports`), because sources differ:
+ * - 'lagging' (default; any source, e.g. a 1.0 device, a third-party amplifier): a stimulation may be
+ *   reported a little after its first pulse's samples, so an epoch is emitted once its window plus
+ *   `eventLagSamples` (settings.epoch.eventLagMs, 100 ms) has arrived, and samples are final that much late.
+ *   Grade latency from the window's last sample is therefore at least the lag.
+ * - 'confirmed' (a 1.1 device, replay of stored data): the source sends each stimulation before the
+ *   samples of its first pulse and calls `confirmStimulationsTo(n)` (every stimulation starting before
+ *   sample n has been pushed) after each block; the epoch is emitted by the block or confirmation that
+ *   completes both its window and the confirmation of its end, i.e. at once, and samples are final up to
+ *   the confirmation less the blanking lead. A device holds its confirmation back while a report may be
+ *   missing (a lost frame, before its retransmission), so a late report is still blanked in every epoch;
+ *   if a source stops confirming, an epoch waits at most settings.epoch.maxConfirmWaitMs of data.
+ * Epochs are identical in both modes (and to one batch run) whenever the lagging source's reports came
+ * within the lag. A stimulation reported even later (or behind its confirmation) whose blanking reaches
+ * samples already filtered restarts the run, so every pulse known at the cut is blanked before the filters
+ * see it and the result equals one run at the cut.
  * Trade-off: epoch samples differ from a continuously running filter by at most the warm-up residue
  * (1e-6 of the transient), and the live display trace is not band-passed (baseline-removed raw).
  * Chunking never changes an epoch: it is computed from the same ring content, events and sequence of
@@ -132,9 +180,16 @@ export function createPipeline(config: PipelineConfig): Pipeline {
   const blankW: BlankWindowSamples = blankWindowSamples(settings.blanking, sampleRateHz);
   const preSamples = ms(settings.epoch.preMs);
   const eventLagSamples = ms(settings.epoch.eventLagMs);
+  const reports = config.stimulationReports ?? 'lagging';
+  if (!STIMULATION_REPORTS.includes(reports)) throw new PipelineConfigError(`stimulationReports must be 'lagging' or 'confirmed', got '${String(reports)}'`);
+  const confirmWaitSamples = ms(settings.epoch.maxConfirmWaitMs);
+  /** Longest an epoch is held after its window's end (in data), before it is emitted whatever is known. */
+  const holdSamples = reports === 'lagging' ? eventLagSamples : confirmWaitSamples;
+  /** 'confirmed': every stimulation with a first pulse before this sample has been pushed. */
+  let confirmedTo = 0;
 
-  // Ring: warm-up + a 5 s train epoch + 2 s slack for late events; grown if a longer train arrives.
-  const baseCapacity = warmupSamples + preSamples + ms(5000) + ms(settings.epoch.postTrainMs) + eventLagSamples + ms(2000);
+  // Ring: warm-up + a 5 s train epoch + the hold + 2 s slack for late events; grown if a longer train arrives.
+  const baseCapacity = warmupSamples + preSamples + ms(5000) + ms(settings.epoch.postTrainMs) + holdSamples + ms(2000);
   const ring = new SampleRing(channelCount, baseCapacity);
   const display = new DisplayDecimator(channelCount, sampleRateHz, settings.display);
   let scaled = new Float32Array(0);
@@ -154,6 +209,9 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     unannouncedGaps: 0,
     maxEpochLatencyMs: 0,
     lastEpochLatencyMs: 0,
+    confirmedThroughSample: 0,
+    epochsUnconfirmed: 0,
+    stimulationsAfterConfirmation: 0,
   };
   let disposed = false;
 
@@ -269,7 +327,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
         missingInEpoch = ring.read(raw, length, 0, p.startSample, head);
         if (mask.length < head) mask = new Uint8Array(head);
         mask.fill(0, 0, head);
-        markPulses(mask, p.startSample, head, recentEvents, sampleRateHz, blankW);
+        markPulses(mask, p.startSample, head, eventsBefore(p.endSample), sampleRateHz, blankW);
         blanked.set(mask.subarray(0, head));
       }
       sosFilter.loadState(contFilterState);
@@ -279,6 +337,18 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     const wStart = Math.max(p.startSample - warmupSamples, Math.min(ring.oldestSample, p.startSample));
     const missingLead = Math.max(0, Math.min(p.endSample - wStart, ring.oldestSample - wStart));
     return { p, length, resumed: false, from: wStart, pos: wStart, raw, filtered, env, blanked, missingInEpoch: Math.max(0, missingLead - (p.startSample - wStart)) };
+  }
+
+  /**
+   * The stimulations an epoch ending at `end` is blanked with: those starting before its end. A pulse at or
+   * after the end belongs to the following epoch; its blanking lead (`beforePulseMs`) reaching back over the
+   * window's last samples is left out, so an epoch is final once its window and the stimulations starting in
+   * it are known (nothing after its end is awaited). `recentEvents` is sorted by first pulse.
+   */
+  function eventsBefore(end: number): readonly StimulationEvent[] {
+    let k = recentEvents.length;
+    while (k > 0 && recentEvents[k - 1]!.sampleIndex >= end) k--;
+    return k === recentEvents.length ? recentEvents : recentEvents.slice(0, k);
   }
 
   function blankedAt(s: number): boolean {
@@ -298,7 +368,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     if (frames <= left) return;
     if (mask.length < frames) mask = new Uint8Array(Math.max(frames, 2 * mask.length));
     mask.fill(0, 0, frames);
-    markPulses(mask, lo, frames, recentEvents, sampleRateHz, blankW);
+    markPulses(mask, lo, frames, eventsBefore(p.endSample), sampleRateHz, blankW);
     if (!last) {
       while (frames > left && mask[frames - 1] === 1) frames--;
       if (frames <= left) return;
@@ -334,12 +404,31 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     r.pos = end;
   }
 
+  /**
+   * An epoch ending at or before this sample may be emitted now. 'lagging': the data is `eventLagSamples`
+   * past its end. 'confirmed': its window has arrived and the confirmation covers every stimulation it is
+   * blanked with (those starting before its end, see eventsBefore), or the data is `confirmWaitSamples`
+   * past its end (the source stopped confirming).
+   */
+  function emittableEnd(): number {
+    const d = ring.endSample;
+    if (reports === 'lagging') return d - eventLagSamples;
+    return Math.max(Math.min(d, confirmedTo), d - confirmWaitSamples);
+  }
+
+  /** Samples before this one are final: no stimulation still to come can blank them. */
+  function finalEnd(): number {
+    const d = ring.endSample;
+    if (reports === 'lagging') return d - eventLagSamples - blankW.before;
+    return Math.max(Math.min(d, confirmedTo - blankW.before), d - confirmWaitSamples - blankW.before);
+  }
+
   /** Advances the head epoch's run over every sample no late stimulation can still blank. */
   function advanceHead(): void {
     if (pending.length === 0 || ring.endSample < 0) return;
     const p = pending[0]!;
     if (run !== null && run.p !== p) run = null;
-    const limit = Math.min(p.endSample, ring.endSample - eventLagSamples - blankW.before);
+    const limit = Math.min(p.endSample, finalEnd());
     if (run === null) {
       if (limit <= Math.max(p.startSample - warmupSamples, ring.oldestSample) + 1) return;
       run = startRun(p);
@@ -381,7 +470,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
 
   function emitReady(arrivalMs: number, all = false): readonly StimulusEpoch[] {
     if (pending.length === 0) return NONE;
-    const end = all ? Infinity : ring.endSample - eventLagSamples;
+    const end = all ? Infinity : emittableEnd();
     if (ring.endSample < 0 || pending[0]!.endSample > end) {
       if (!all) advanceHead();
       return NONE;
@@ -389,6 +478,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     const out: StimulusEpoch[] = [];
     while (pending.length > 0 && pending[0]!.endSample <= end) {
       const p = pending.shift()!;
+      if (reports === 'confirmed' && !all && p.endSample > confirmedTo) stats.epochsUnconfirmed++;
       const epoch = cut(p);
       out.push(epoch);
       stats.epochsEmitted++;
@@ -421,6 +511,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     settings,
     filter,
     warmupSamples,
+    stimulationReports: reports,
     eventLagSamples,
 
     pushBlock(block, arrivalMs) {
@@ -459,15 +550,36 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       }
       if (pulseCount(event.stimulation) < 1) throw new DomainError('invalid-stimulation', 'stimulation has no pulse');
       const p = windowFor(event);
-      ring.ensureCapacity(warmupSamples + (p.endSample - p.startSample) + eventLagSamples + ms(2000));
+      ring.ensureCapacity(warmupSamples + (p.endSample - p.startSample) + holdSamples + ms(2000));
       stats.stimulations++;
+      // The source broke its promise: handled as a late report (below), and counted.
+      if (reports === 'confirmed' && event.sampleIndex < confirmedTo) stats.stimulationsAfterConfirmation++;
       if (cont !== null && event.sampleIndex - blankW.before < cont.end) cont = null;
       // A pulse blanked into samples the run in progress has already filtered: that run starts again.
-      if (run !== null && event.sampleIndex - blankW.before < run.pos && lastBlankedSample(event, sampleRateHz, blankW.after) > run.from - 1) run = null;
+      if (run !== null && event.sampleIndex < run.p.endSample && event.sampleIndex - blankW.before < run.pos && lastBlankedSample(event, sampleRateHz, blankW.after) > run.from - 1) run = null;
       recentEvents.push(event);
       recentEvents.sort((a, b) => a.sampleIndex - b.sampleIndex);
       pending.push(p);
       pending.sort((a, b) => a.endSample - b.endSample || a.event.sampleIndex - b.event.sampleIndex);
+    },
+
+    confirmStimulationsTo(sampleIndex, arrivalMs) {
+      alive();
+      if (reports !== 'confirmed') {
+        throw new DomainError('invalid-confirmation', "confirmStimulationsTo needs a pipeline created with stimulationReports: 'confirmed'");
+      }
+      if (!Number.isInteger(sampleIndex) || sampleIndex < 0) {
+        throw new DomainError('invalid-confirmation', `confirmed sample index must be a non-negative integer, got ${sampleIndex}`);
+      }
+      if (sampleIndex < confirmedTo) {
+        throw new DomainError('invalid-confirmation', `confirmation went backwards: sample ${sampleIndex} after ${confirmedTo}`);
+      }
+      if (arrivalMs !== undefined && !Number.isFinite(arrivalMs)) throw new DomainError('invalid-confirmation', `arrival time must be finite, got ${arrivalMs}`);
+      if (sampleIndex === confirmedTo) return NONE;
+      const t = arrivalMs ?? now();
+      confirmedTo = sampleIndex;
+      stats.confirmedThroughSample = sampleIndex;
+      return emitReady(t);
     },
 
     pushGap(gap, arrivalMs) {
@@ -512,6 +624,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       gaps = [];
       cont = null;
       run = null;
+      confirmedTo = 0;
       for (const k of Object.keys(stats) as (keyof typeof stats)[]) stats[k] = 0;
     },
 

@@ -27,9 +27,18 @@ export interface EpochSettings {
    * every epoch it overlaps, ms: epochs are emitted this long after their window ends.
    */
   readonly eventLagMs: number;
+  /**
+   * With `stimulationReports: 'confirmed'` (the source confirms how far its stimulation reports are
+   * complete): the longest an epoch whose window has arrived waits for that confirmation, ms, measured in
+   * data (samples past the window's end). A source that stops confirming (a stimulation it never
+   * recovers) then delays grading by this much instead of stalling it, and the ring never has to hold
+   * more. 2000 ms is well past the device's recovery of a lost stimulation report (retransmitted every
+   * 150 ms; hardware/PROTOCOL.md).
+   */
+  readonly maxConfirmWaitMs: number;
 }
 
-export const DEFAULT_EPOCH: EpochSettings = { preMs: 200, singleWindowMs: 100, postTrainMs: 1000, postSingleMs: 400, warmupMs: null, eventLagMs: 100 };
+export const DEFAULT_EPOCH: EpochSettings = { preMs: 200, singleWindowMs: 100, postTrainMs: 1000, postSingleMs: 400, warmupMs: null, eventLagMs: 100, maxConfirmWaitMs: 2000 };
 
 /** Notch fields a user may leave out once they name the mains frequency: Q 30, fundamental only. */
 export const DEFAULT_NOTCH: Omit<NotchSettings, 'mainsHz'> = { q: 30, harmonics: 0 };
@@ -99,6 +108,7 @@ export function resolvePipelineSettings(input: PipelineSettingsInput | undefined
   requireNumber(e.postTrainMs, 'epoch.postTrainMs', 0, 10000);
   requireNumber(e.postSingleMs, 'epoch.postSingleMs', 0, 10000);
   requireNumber(e.eventLagMs, 'epoch.eventLagMs', 0, 10000);
+  requireNumber(e.maxConfirmWaitMs, 'epoch.maxConfirmWaitMs', 0, 10000);
   if (e.warmupMs !== null) requireNumber(e.warmupMs, 'epoch.warmupMs', 0, 10000);
   requireNumber(s.envelope.timeConstantMs, 'envelope.timeConstantMs', 0.5, 1000);
   validateBlanking(s.blanking);
