@@ -13,6 +13,13 @@ export interface DeviceInfo {
   readonly sampleRateHz: number;
   /** True when the device can deliver stimulation (our stimulator, the simulator). */
   readonly canStimulate: boolean;
+  /**
+   * True when the device reports every stimulation before the samples of its first pulse and vouches for
+   * that with 'stimulations-confirmed' events (a protocol 1.1 device, hardware/PROTOCOL.md "Reliable
+   * stimulation records"): the analysis may then grade a train as soon as its window has arrived, instead of
+   * waiting for late reports. False for devices that may report a stimulation after its samples.
+   */
+  readonly confirmsStimulations: boolean;
 }
 
 /** Commands the host sends; a device without a stimulator rejects stimulation commands. */
@@ -34,6 +41,12 @@ export interface DeviceEvents {
   info: (info: DeviceInfo) => void;
   block: (block: SampleBlock) => void;
   stimulation: (event: StimulationEvent) => void;
+  /**
+   * Only from a device whose info says `confirmsStimulations`: every stimulation whose first pulse is before
+   * `throughSample` has been emitted ('stimulation'). Never goes backwards; held back while a report may be
+   * missing (a lost frame, until the device's retransmission can have arrived).
+   */
+  'stimulations-confirmed': (throughSample: number) => void;
   gap: (gap: SampleGap) => void;
   status: (status: readonly ChannelStatus[]) => void;
   /** A device-reported or link error; the device stays usable unless `connection` says otherwise. */

@@ -26,10 +26,28 @@ export interface ProtocolDeviceOptions {
    * retransmission before the missing stimulations are reported lost (default 5000 ms).
    */
   readonly stimulationGapTimeoutMs?: number;
+  /**
+   * The device's retransmission interval for unacknowledged stimulations, device time (default
+   * STIMULATION_RETRANSMIT_MS, as the protocol specifies). After a frame loss the confirmation of
+   * stimulation reports waits CONFIRM_HOLD_RETRANSMISSIONS intervals of stream past the loss.
+   */
+  readonly stimulationRetransmitMs?: number;
 }
 
 /** Stimulation numbers remembered for recognising retransmissions (far more than a device queues). */
 const RECENT_STIMULATIONS = 1024;
+
+/** A 1.1 device retransmits an unacknowledged STIMULATION every 150 ms of device time (hardware/PROTOCOL.md). */
+export const STIMULATION_RETRANSMIT_MS = 150;
+
+/**
+ * Retransmission intervals of stream a frame loss holds the stimulation confirmation back: the lost frame
+ * may have been a STIMULATION whose first pulse is at or after the loss point; its first retransmission is
+ * due one interval after that pulse (sent after the SAMPLES frame that reaches it), so two intervals leave
+ * room for the pulse lying a little after the loss point and for the device's block granularity. A
+ * retransmission lost in turn is a new loss and extends the hold.
+ */
+export const CONFIRM_HOLD_RETRANSMISSIONS = 2;
 
 /** DeviceInfo plus what the wire protocol adds. */
 export interface ProtocolDeviceInfo extends DeviceInfo {
@@ -68,7 +86,9 @@ type ListenerSets = { [K in keyof DeviceEvents]: Set<DeviceEvents[K]> };
 export class ProtocolDevice implements EmgDevice {
   private readonly decoder = new DeviceStreamDecoder();
   private readonly encoder = new HostEncoder();
-  private readonly listeners: ListenerSets = { info: new Set(), block: new Set(), stimulation: new Set(), gap: new Set(), status: new Set(), error: new Set(), connection: new Set() };
+  private readonly listeners: ListenerSets = {
+    info: new Set(), block: new Set(), stimulation: new Set(), 'stimulations-confirmed': new Set(), gap: new Set(), status: new Set(), error: new Set(), connection: new Set(),
+  };
   private readonly pending = new Map<number, Pending>();
   private readonly reconnectPolicy: ReconnectPolicy | null;
   private readonly ackTimeoutMs: number;
@@ -100,6 +120,13 @@ export class ProtocolDevice implements EmgDevice {
   /** Recently emitted numbers -> device sample index, to recognise retransmissions and device restarts. */
   private readonly stimRecent = new Map<number, number>();
   private stimGapTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly stimulationRetransmitMs: number;
+  /** Last 'stimulations-confirmed' sample (host index), null before the first. */
+  private confirmedTo: number | null = null;
+  /** While set, the confirmation waits until the stream (host index) reaches this sample. */
+  private confirmHoldUntil: number | null = null;
+  /** A loss before the next block (a lost link, a loss before any block): the hold starts at that block. */
+  private holdAtNextBlock = false;
 
   constructor(
     private readonly transport: ByteTransport,
@@ -110,6 +137,8 @@ export class ProtocolDevice implements EmgDevice {
     this.infoTimeoutMs = options.infoTimeoutMs ?? 2000;
     this.nowMs = options.nowMs ?? Date.now;
     this.stimulationGapTimeoutMs = options.stimulationGapTimeoutMs ?? 5000;
+    this.stimulationRetransmitMs = options.stimulationRetransmitMs ?? STIMULATION_RETRANSMIT_MS;
+    if (!(Number.isFinite(this.stimulationRetransmitMs) && this.stimulationRetransmitMs > 0)) throw new RangeError(`stimulationRetransmitMs must be positive, got ${this.stimulationRetransmitMs}`);
     if (this.reconnectPolicy) {
       const p = this.reconnectPolicy;
       if (!(p.initialDelayMs > 0) || !(p.maxDelayMs >= p.initialDelayMs) || !((p.factor ?? 2) >= 1)) throw new RangeError('reconnect policy needs 0 < initialDelayMs <= maxDelayMs and factor >= 1');
@@ -272,7 +301,10 @@ export class ProtocolDevice implements EmgDevice {
     switch (m.kind) {
       case 'info': {
         const i = m.info;
-        this.infoValue = { model: i.model, firmware: i.firmware, channelCount: i.channelCount, sampleRateHz: i.sampleRateHz, canStimulate: i.canStimulate, gainUvPerCount: i.gainUvPerCount, sampleFormat: i.sampleFormat };
+        this.infoValue = {
+          model: i.model, firmware: i.firmware, channelCount: i.channelCount, sampleRateHz: i.sampleRateHz, canStimulate: i.canStimulate,
+          confirmsStimulations: i.reliableStimulations === true, gainUvPerCount: i.gainUvPerCount, sampleFormat: i.sampleFormat,
+        };
         const waiters = this.infoWaiters;
         this.infoWaiters = [];
         for (const w of waiters) w(this.infoValue);
@@ -286,13 +318,19 @@ export class ProtocolDevice implements EmgDevice {
         this.hostNextSample = block.startSample + block.samplesPerChannel;
         this.lastBlockAtMs = this.nowMs();
         this.lastSampleRateHz = b.sampleRateHz;
+        if (this.holdAtNextBlock) {
+          this.holdAtNextBlock = false;
+          this.holdConfirmation(block.startSample);
+        }
         this.emit('block', block);
+        this.confirmStimulations();
         return;
       }
       case 'gap':
         this.emit('gap', { ...m.gap, startSample: m.gap.startSample + this.offset });
         return;
       case 'index-restart':
+        this.holdConfirmation(this.hostNextSample);
         this.emit('error', `device sample counter restarted (expected ${m.expectedSample}, got ${m.startSample}); the stream continues without overlap`);
         return;
       case 'stimulation':
@@ -315,6 +353,8 @@ export class ProtocolDevice implements EmgDevice {
         this.settle(m.token & 0xffff, 'ok');
         return;
       case 'frames-lost':
+        // the lost frame may have been a STIMULATION: no confirmation until its retransmission can have come
+        this.holdConfirmation(this.hostNextSample);
         this.emit('error', `${m.count} frame(s) lost on the link: a stimulation or status message may be missing`);
         return;
       case 'protocol-error':
@@ -386,6 +426,40 @@ export class ProtocolDevice implements EmgDevice {
     if (this.stimHeld.has(number)) return; // a retransmission of one already held
     this.stimHeld.set(number, event);
     this.drainStimulations();
+    this.confirmStimulations(); // a retransmission that closed a number gap
+  }
+
+  /**
+   * Holds the confirmation of stimulation reports back (a frame or the link was lost at host sample `from`;
+   * null: at the next block) until the stream has advanced CONFIRM_HOLD_RETRANSMISSIONS retransmission
+   * intervals past it, so a lost STIMULATION's retransmission arrives before its pulse is confirmed.
+   */
+  private holdConfirmation(from: number | null): void {
+    if (from === null) {
+      this.holdAtNextBlock = true;
+      return;
+    }
+    const fs = this.lastSampleRateHz || this.infoValue?.sampleRateHz || 0;
+    const until = from + Math.ceil((CONFIRM_HOLD_RETRANSMISSIONS * this.stimulationRetransmitMs * fs) / 1000);
+    this.confirmHoldUntil = Math.max(this.confirmHoldUntil ?? until, until);
+  }
+
+  /**
+   * A device that confirms (1.1) has sent every stimulation before the SAMPLES frame of its first pulse, so
+   * after each block every stimulation starting before the block's end has been emitted: confirmed, unless
+   * a hold is running (a loss) or a number gap is open (stimulations held for a retransmission).
+   */
+  private confirmStimulations(): void {
+    if (this.infoValue?.confirmsStimulations !== true || this.hostNextSample === null || this.holdAtNextBlock) return;
+    const to = this.hostNextSample;
+    if (this.confirmHoldUntil !== null) {
+      if (to < this.confirmHoldUntil) return;
+      this.confirmHoldUntil = null;
+    }
+    if (this.stimHeld.size > 0) return;
+    if (this.confirmedTo !== null && to <= this.confirmedTo) return;
+    this.confirmedTo = to;
+    this.emit('stimulations-confirmed', to);
   }
 
   private drainStimulations(): void {
@@ -426,6 +500,7 @@ export class ProtocolDevice implements EmgDevice {
     this.emit('error', `${which} never arrived (lost on the link, not retransmitted within ${this.stimulationGapTimeoutMs} ms): missing from the record`);
     this.stimNext = upTo;
     this.drainStimulations();
+    this.confirmStimulations();
   }
 
   /** Emits held stimulations in number order, reporting the gaps before them (close, device restart). */
@@ -449,6 +524,7 @@ export class ProtocolDevice implements EmgDevice {
     if (reason === 'deliberate' || this.stateValue === 'closed') return;
     this.failPending('link-lost', `link lost${detail ? ` (${detail})` : ''}`);
     this.lostLinkAtMs = this.nowMs();
+    this.holdConfirmation(null);
     this.setState('disconnected', detail ?? 'link lost');
     if (this.reconnectPolicy) {
       this.reconnectAttempt = 0;

@@ -22,6 +22,9 @@ import { SeededRandom } from './random';
  * is listening (not while unplugged, and after plugging back only once the host has spoken again), and
  * reported with an ERROR after `stimulationMaxRetransmits` retransmissions. A TRIGGER while the queue is
  * full is refused with ACK `busy` (nothing is delivered that could not be recorded).
+ * A STIMULATION goes out before the SAMPLES frame holding its first pulse, as revision 1.1 requires (and
+ * DEVICE_INFO announces): a TRIGGER is handled between blocks and the first pulse is `synth.nextSample`,
+ * the first sample not generated yet; stalls delay frames but never reorder them.
  */
 
 export type FaultEvent =
@@ -39,6 +42,12 @@ export interface FaultPlan {
    * fault lands at the same place in the recording however long the host took to connect.
    */
   readonly events?: readonly FaultEvent[];
+  /**
+   * STIMULATION frames to corrupt on the way out, by transmission count (1 = the first STIMULATION frame
+   * sent, retransmissions counted too): one payload bit flipped, so the host's CRC check drops the frame
+   * and sees a sequence gap. For testing recovery of a lost stimulation report exactly where it matters.
+   */
+  readonly corruptStimulationFrames?: readonly number[];
 }
 
 export interface SimulatedFirmwareOptions {
@@ -107,6 +116,8 @@ export class SimulatedFirmware {
   private readonly corruptRate: number;
   private readonly dropRate: number;
   private readonly timedFaults: FaultEvent[];
+  private readonly corruptStimulationFrames: ReadonlySet<number>;
+  private stimulationFramesSent = 0;
   private streaming = false;
   private armed: Stimulation | null = null;
   private busyUntilSample = 0;
@@ -154,6 +165,8 @@ export class SimulatedFirmware {
     if (!(Number.isInteger(this.maxRetransmits) && this.maxRetransmits >= 0)) throw new Error(`stimulationMaxRetransmits must be an integer >= 0, got ${this.maxRetransmits}`);
     if (!(Number.isInteger(this.queueSize) && this.queueSize >= 1)) throw new Error(`stimulationQueueSize must be an integer >= 1, got ${this.queueSize}`);
     this.timedFaults = [...(f.events ?? [])].sort((a, b) => a.atS - b.atS);
+    this.corruptStimulationFrames = new Set(f.corruptStimulationFrames ?? []);
+    for (const n of this.corruptStimulationFrames) if (!(Number.isInteger(n) && n >= 1)) throw new Error(`corruptStimulationFrames: transmission counts are integers >= 1, got ${n}`);
     for (const e of this.timedFaults) {
       if (!(Number.isFinite(e.atS) && e.atS >= 0)) throw new Error(`fault at ${e.atS} s: time must be >= 0`);
       if (e.kind === 'electrode-off' && !(Number.isInteger(e.channel) && e.channel >= 0 && e.channel < this.synth.channelCount)) throw new Error(`electrode-off: no channel ${e.channel}`);
@@ -368,7 +381,7 @@ export class SimulatedFirmware {
   private sendInfo(): void {
     this.emit(this.encoder.info({
       model: SIMULATOR_MODEL, firmware: SIMULATOR_FIRMWARE, channelCount: this.synth.channelCount, sampleRateHz: this.sampleRateHz,
-      gainUvPerCount: this.gainUvPerCount, sampleFormat: 'int16', canStimulate: true,
+      gainUvPerCount: this.gainUvPerCount, sampleFormat: 'int16', canStimulate: true, reliableStimulations: true,
     }));
   }
 
@@ -394,7 +407,12 @@ export class SimulatedFirmware {
       return;
     }
     let bytes = frame;
-    if (this.corruptRate > 0 || this.dropRate > 0) bytes = this.applyByteFaults(frame);
+    if (frame[3] === MSG.STIMULATION && this.corruptStimulationFrames.has(++this.stimulationFramesSent)) {
+      bytes = frame.slice();
+      bytes[bytes.length - 5] = bytes[bytes.length - 5]! ^ 0x10; // last payload byte: the frame fails its CRC-32
+      this.counts.bytesCorrupted++;
+    }
+    if (this.corruptRate > 0 || this.dropRate > 0) bytes = this.applyByteFaults(bytes);
     if (this.synth.nextSample < this.stallUntilSample) {
       this.stalled.push(bytes);
       return;

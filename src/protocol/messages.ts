@@ -48,6 +48,12 @@ export interface WireDeviceInfo {
   readonly gainUvPerCount: number;
   readonly sampleFormat: SampleFormat;
   readonly canStimulate: boolean;
+  /**
+   * DEVICE_INFO flag bit 1 (revision 1.1): stimulations are numbered and retransmitted until acknowledged,
+   * and each STIMULATION is sent before the SAMPLES frame holding its first pulse (hardware/PROTOCOL.md,
+   * "Reliable stimulation records"). Absent when the bit is clear.
+   */
+  readonly reliableStimulations?: boolean;
 }
 
 /** Stimulator faults, bit positions in the STATUS fault mask. */
@@ -175,7 +181,7 @@ export function encodeDeviceInfoPayload(info: WireDeviceInfo): Uint8Array {
   put32(p, 1, info.sampleRateHz);
   putF32(p, 5, info.gainUvPerCount);
   p[9] = SAMPLE_FORMATS[info.sampleFormat];
-  p[10] = info.canStimulate ? 1 : 0;
+  p[10] = (info.canStimulate ? 1 : 0) | (info.reliableStimulations ? 2 : 0);
   p[11] = model.length;
   p.set(model, 12);
   p[12 + model.length] = firmware.length;
@@ -198,9 +204,10 @@ export function parseDeviceInfoPayload(p: Uint8Array): WireDeviceInfo {
   need(Number.isFinite(gainUvPerCount) && gainUvPerCount > 0, 'device info: gain must be positive');
   const sampleFormat = sampleFormatOf(p[9]!);
   const canStimulate = (p[10]! & 1) === 1;
+  const reliable = (p[10]! & 2) === 2;
   const model = readShortString(p, 11, 'device info model');
   const firmware = readShortString(p, model.next, 'device info firmware');
-  return { model: model.value, firmware: firmware.value, channelCount, sampleRateHz, gainUvPerCount, sampleFormat, canStimulate };
+  return { model: model.value, firmware: firmware.value, channelCount, sampleRateHz, gainUvPerCount, sampleFormat, canStimulate, ...(reliable ? { reliableStimulations: true } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,11 +14,16 @@ export class SynthDevice implements EmgDevice {
   private armed: Stimulation | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly listeners: { [K in keyof DeviceEvents]: Set<DeviceEvents[K]> } = {
-    info: new Set(), block: new Set(), stimulation: new Set(), gap: new Set(), status: new Set(), error: new Set(), connection: new Set(),
+    info: new Set(), block: new Set(), stimulation: new Set(), 'stimulations-confirmed': new Set(), gap: new Set(), status: new Set(), error: new Set(), connection: new Set(),
   };
   private blocks = 0;
   /** Fault injection: the stimulator refuses commands (as a device NAKs an out-of-range setting). */
   refuseStimulation = false;
+  /**
+   * Behave as a device that confirms its stimulation reports (set before open): a stimulation is emitted
+   * before the block holding its first pulse anyway, so every block's end is confirmed after it.
+   */
+  confirmsStimulations = false;
 
   constructor(seed: number, overrides: readonly RootletOverride[] = [], private readonly tickMs = 5, private readonly samplesPerTick = 1000) {
     const patient = createVirtualPatient({ seed, levels: ['L4', 'L5'], overrides });
@@ -34,7 +39,7 @@ export class SynthDevice implements EmgDevice {
   }
 
   async open(): Promise<void> {
-    this.info = { model: 'synth', firmware: 'test', channelCount: 16, sampleRateHz: 10_000, canStimulate: true };
+    this.info = { model: 'synth', firmware: 'test', channelCount: 16, sampleRateHz: 10_000, canStimulate: true, confirmsStimulations: this.confirmsStimulations };
     this.state = 'open';
     this.emit('info', this.info);
     this.emit('connection', 'open');
@@ -53,6 +58,7 @@ export class SynthDevice implements EmgDevice {
         const b = this.synth.generate(this.samplesPerTick);
         this.blocks++;
         this.emit('block', b);
+        if (this.confirmsStimulations) this.emit('stimulations-confirmed', b.startSample + b.samplesPerChannel);
       }, this.tickMs);
     } else if (c.type === 'stop') {
       if (this.timer) clearInterval(this.timer);

@@ -100,7 +100,7 @@ describe('ProtocolDevice', () => {
   it('opens, learns the device info, and streams blocks and stimulation events', async () => {
     const { link, dev, blocks, stims, states } = setup();
     await dev.open();
-    expect(dev.info).toEqual({ model: 'TestAmp', firmware: '0.9', channelCount: 2, sampleRateHz: 1000, canStimulate: true, gainUvPerCount: 0.5, sampleFormat: 'int16' });
+    expect(dev.info).toEqual({ model: 'TestAmp', firmware: '0.9', channelCount: 2, sampleRateHz: 1000, canStimulate: true, confirmsStimulations: false, gainUvPerCount: 0.5, sampleFormat: 'int16' });
     expect(states).toEqual(['opening', 'open']);
     await dev.send({ type: 'start' });
     link.samples(0, 3);
