@@ -1,5 +1,5 @@
 import type { Montage, SampleBlock, SampleGap, StimulationEvent, TrainGrade } from '../domain';
-import { createPipeline, type DisplayFrame, type Pipeline, type PipelineSettingsInput, type StimulusEpoch } from '../pipeline';
+import { createPipeline, type DisplayFrame, type EpochTiming, type Pipeline, type PipelineSettingsInput, type StimulationReports, type StimulusEpoch } from '../pipeline';
 import { SessionGrader } from '../grading/session-grader';
 import type { PulseResponse, ThresholdEstimate } from '../grading/threshold';
 import type { GradingEvent } from '../grading/session-grader';
@@ -10,7 +10,8 @@ import type { TraceFrame } from '../contracts';
 export interface AnalyzerSink {
   /**
    * A train graded (its onset is `grade.onsetSample`); `latencyMs` = grade emission - arrival of the
-   * block that completed its epoch.
+   * block holding the last sample of its analysis window (EpochTiming.windowCompletedAtMs): with a device
+   * that confirms its stimulation reports about the grading time, otherwise that plus the event lag.
    */
   grade(grade: TrainGrade, latencyMs: number | null): void;
   /** A single pulse measured (response per channel). */
@@ -29,6 +30,12 @@ export interface AnalyzerConfig {
   readonly channelCount: number;
   readonly montage: Montage;
   readonly settings?: PipelineSettingsInput;
+  /**
+   * 'confirmed' when the source confirms its stimulation reports (DeviceInfo.confirmsStimulations; its
+   * 'stimulations-confirmed' events go to `confirmStimulationsTo`): trains are graded as soon as their
+   * window has arrived. Default 'lagging' (epochs wait settings.epoch.eventLagMs for late reports).
+   */
+  readonly stimulationReports?: StimulationReports;
   /** Monotonic clock, ms (latency measurement). */
   readonly nowMs: () => number;
 }
@@ -37,6 +44,8 @@ export interface AnalyzerConfig {
 export interface Analyzer {
   pushBlock(block: SampleBlock, arrivalMs: number): void;
   pushStimulation(event: StimulationEvent, arrivalMs: number): void;
+  /** Only with `stimulationReports: 'confirmed'`: every stimulation starting before `throughSample` has been pushed. */
+  confirmStimulationsTo(throughSample: number, arrivalMs: number): void;
   pushGap(gap: SampleGap, arrivalMs: number): void;
   /** Emits whatever the live display has accumulated (call at display rate). */
   drainDisplay(): void;
@@ -74,8 +83,8 @@ export function displayToTraceFrames(f: DisplayFrame): Omit<TraceFrame, 'dropped
   return out;
 }
 
-function routeGrading(e: GradingEvent, completedAtMs: number, config: AnalyzerConfig, sink: AnalyzerSink): void {
-  if (e.type === 'train-grade') sink.grade(e.grade, Math.max(0, config.nowMs() - completedAtMs));
+function routeGrading(e: GradingEvent, windowCompletedAtMs: number, config: AnalyzerConfig, sink: AnalyzerSink): void {
+  if (e.type === 'train-grade') sink.grade(e.grade, Math.max(0, config.nowMs() - windowCompletedAtMs));
   else if (e.type === 'pulse-response') sink.pulse(e.response);
   else if (e.type === 'threshold') sink.threshold(e.threshold);
   else sink.error(`stimulation at sample ${e.onsetSample} not graded: ${e.reason}`);
@@ -93,10 +102,11 @@ export function createWorkerAnalyzer(config: AnalyzerConfig, sink: AnalyzerSink)
     channelCount: config.channelCount,
     unit: 'uV',
     settings: config.settings,
+    ...(config.stimulationReports ? { stimulationReports: config.stimulationReports } : {}),
     montage: config.montage,
     postEpochs: true,
     onEpoch: (epoch) => sink.epoch(epoch),
-    onGrading: (event, completedAtMs) => routeGrading(event, completedAtMs, config, sink),
+    onGrading: (event, _completedAtMs, windowCompletedAtMs) => routeGrading(event, windowCompletedAtMs, config, sink),
     onError: (code, message) => { if (!disposed) sink.error(`analysis (${code}): ${message}`); },
   });
   worker.ready.catch((e: unknown) => sink.error(`analysis worker did not start: ${(e as Error).message}`));
@@ -114,6 +124,7 @@ export function createWorkerAnalyzer(config: AnalyzerConfig, sink: AnalyzerSink)
     ready,
     pushBlock: (b, t) => guard('analysis block', () => worker.pushBlock({ ...b, data: b.data.slice() }, t)),
     pushStimulation: (e) => guard('analysis stimulation', () => worker.pushStimulation(e)),
+    confirmStimulationsTo: (n, t) => guard('analysis confirmation', () => worker.confirmStimulationsTo(n, t)),
     pushGap: (g, t) => guard('analysis gap', () => worker.pushGap(g, t)),
     drainDisplay: () => {
       if (draining || disposed) return;
@@ -137,15 +148,16 @@ export function createWorkerAnalyzer(config: AnalyzerConfig, sink: AnalyzerSink)
  */
 export function createInProcessAnalyzer(config: AnalyzerConfig, sink: AnalyzerSink): Analyzer {
   const grader = new SessionGrader({ montage: config.montage });
-  const onEpoch = (epoch: StimulusEpoch, timing: { completedAtMs: number }) => {
+  const onEpoch = (epoch: StimulusEpoch, timing: EpochTiming) => {
     sink.epoch(epoch);
-    for (const e of grader.push(epoch)) routeGrading(e, timing.completedAtMs, config, sink);
+    for (const e of grader.push(epoch)) routeGrading(e, timing.windowCompletedAtMs, config, sink);
   };
   const pipeline: Pipeline = createPipeline({
     sampleRateHz: config.sampleRateHz,
     channelCount: config.channelCount,
     unit: 'uV',
     settings: config.settings,
+    ...(config.stimulationReports ? { stimulationReports: config.stimulationReports } : {}),
     now: config.nowMs,
     onEpoch,
   });
@@ -159,6 +171,7 @@ export function createInProcessAnalyzer(config: AnalyzerConfig, sink: AnalyzerSi
   return {
     pushBlock: (b, t) => guard('pipeline block', () => { pipeline.pushBlock(b, t); }),
     pushStimulation: (e) => guard('pipeline stimulation', () => { pipeline.pushStimulation(e); }),
+    confirmStimulationsTo: (n, t) => guard('pipeline confirmation', () => { pipeline.confirmStimulationsTo(n, t); }),
     pushGap: (g, t) => guard('pipeline gap', () => { pipeline.pushGap(g, t); }),
     drainDisplay: () => {
       const f = pipeline.drainDisplay();

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Montage, SampleBlock, SampleGap, StimulationEvent } from '../domain';
 import type { GradingEvent } from '../grading/session-grader';
-import type { DisplayFrame, EpochTiming, InputUnit, PipelineSettingsInput, PipelineStats, StimulusEpoch } from '../pipeline';
+import type { DisplayFrame, EpochTiming, InputUnit, PipelineSettingsInput, PipelineStats, StimulationReports, StimulusEpoch } from '../pipeline';
 import type { FromPipelineWorker, ToPipelineWorker } from './pipeline-worker-protocol';
 
 export interface PipelineWorkerOptions {
@@ -13,13 +13,18 @@ export interface PipelineWorkerOptions {
   readonly channelCount: number;
   readonly unit: InputUnit;
   readonly settings?: PipelineSettingsInput;
+  /** 'confirmed' for a source that confirms its stimulation reports (then call confirmStimulationsTo); default 'lagging'. */
+  readonly stimulationReports?: StimulationReports;
   /** Grade in the worker too (SessionGrader); grading events arrive through `onGrading`. */
   readonly montage?: Montage;
   /** Post every epoch back to the host (default true). */
   readonly postEpochs?: boolean;
   readonly onEpoch?: (epoch: StimulusEpoch, timing: EpochTiming) => void;
-  /** `completedAtMs`: the arrival time (host clock) of the block that completed the graded epoch. */
-  readonly onGrading?: (event: GradingEvent, completedAtMs: number) => void;
+  /**
+   * `completedAtMs`: the arrival time (host clock) of the block (or confirmation) that completed the graded
+   * epoch; `windowCompletedAtMs`: of the block holding its window's last sample (EpochTiming).
+   */
+  readonly onGrading?: (event: GradingEvent, completedAtMs: number, windowCompletedAtMs: number) => void;
   readonly onError?: (code: string, message: string) => void;
   /** Worker script; defaults to the sibling pipeline-worker file (.ts from source, run through tsx). */
   readonly workerUrl?: URL;
@@ -34,6 +39,8 @@ export interface PipelineWorkerHandle {
    */
   pushBlock(block: SampleBlock, arrivalMs: number): void;
   pushStimulation(event: StimulationEvent): void;
+  /** 'confirmed' pipelines: every stimulation starting before `throughSample` has been pushed. */
+  confirmStimulationsTo(throughSample: number, arrivalMs: number): void;
   pushGap(gap: SampleGap, arrivalMs: number): void;
   /** End of stream: resolves after every pending epoch has been delivered to onEpoch. */
   flush(arrivalMs: number): Promise<void>;
@@ -100,7 +107,7 @@ export function startPipelineWorker(opts: PipelineWorkerOptions): PipelineWorker
         opts.onEpoch?.(msg.epoch, msg.timing);
         break;
       case 'grading':
-        opts.onGrading?.(msg.event, msg.completedAtMs);
+        opts.onGrading?.(msg.event, msg.completedAtMs, msg.windowCompletedAtMs);
         break;
       case 'error':
         if (!isReady) rejectReady(new Error(msg.message));
@@ -143,6 +150,7 @@ export function startPipelineWorker(opts: PipelineWorkerOptions): PipelineWorker
     channelCount: opts.channelCount,
     unit: opts.unit,
     settings: opts.settings,
+    ...(opts.stimulationReports ? { stimulationReports: opts.stimulationReports } : {}),
     montage: opts.montage,
     postEpochs: opts.postEpochs ?? true,
   });
@@ -158,6 +166,9 @@ export function startPipelineWorker(opts: PipelineWorkerOptions): PipelineWorker
     },
     pushStimulation(event) {
       send({ type: 'stimulation', event });
+    },
+    confirmStimulationsTo(throughSample, arrivalMs) {
+      send({ type: 'stimulations-confirmed', throughSample, arrivalMs });
     },
     pushGap(gap, arrivalMs) {
       send({ type: 'gap', gap, arrivalMs });

@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { DomainError } from '../domain';
 import { SessionGrader } from '../grading/session-grader';
 import { createPipeline, type Pipeline, type StimulusEpoch, type EpochTiming } from '../pipeline';
-import { epochTransferList, type FromPipelineWorker, type ToPipelineWorker } from './pipeline-worker-protocol';
+import { epochTransferList, parseConfirmation, type FromPipelineWorker, type ToPipelineWorker } from './pipeline-worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('pipeline-worker.ts must run in a worker thread');
@@ -24,7 +24,7 @@ function post(msg: FromPipelineWorker, transfer: ArrayBuffer[] = []): void {
 function onEpoch(epoch: StimulusEpoch, timing: EpochTiming): void {
   // Grade first: posting transfers (detaches) the epoch's arrays.
   if (grader) {
-    for (const event of grader.push(epoch)) post({ type: 'grading', event, completedAtMs: timing.completedAtMs });
+    for (const event of grader.push(epoch)) post({ type: 'grading', event, completedAtMs: timing.completedAtMs, windowCompletedAtMs: timing.windowCompletedAtMs });
   }
   if (postEpochs) post({ type: 'epoch', epoch, timing }, epochTransferList(epoch));
 }
@@ -40,6 +40,7 @@ function handle(msg: ToPipelineWorker): void {
       channelCount: msg.channelCount,
       unit: msg.unit,
       settings: msg.settings,
+      stimulationReports: msg.stimulationReports,
       // the host's clock is not visible here: time is kept on the shared wall-monotonic scale
       now: () => performance.timeOrigin + performance.now(),
       onEpoch,
@@ -66,6 +67,12 @@ function handle(msg: ToPipelineWorker): void {
     case 'stimulation':
       pipeline.pushStimulation(msg.event);
       break;
+    case 'stimulations-confirmed': {
+      const m = parseConfirmation(msg);
+      if (typeof m === 'string') post({ type: 'error', code: 'invalid-confirmation', message: m });
+      else pipeline.confirmStimulationsTo(m.throughSample, m.arrivalMs);
+      break;
+    }
     case 'gap':
       pipeline.pushGap(msg.gap, msg.arrivalMs);
       break;

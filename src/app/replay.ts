@@ -268,8 +268,10 @@ export class ReplayRun {
   private restartAt(from: number, suppressBefore: number): void {
     this.disposeAnalysis();
     const fs = this.session.sampleRateHz;
+    // stored stimulations are announced before the block holding their first pulse, so each block's end
+    // is confirmed after it: a train is graded as soon as its window is fed, as live from a 1.1 device
     this.pipeline = createPipeline({
-      sampleRateHz: fs, channelCount: this.session.channelCount, unit: 'uV', now: () => 0,
+      sampleRateHz: fs, channelCount: this.session.channelCount, unit: 'uV', now: () => 0, stimulationReports: 'confirmed',
       ...(this.setup.pipeline ? { settings: this.setup.pipeline } : {}),
     });
     this.grader = new SessionGrader({ montage: this.setup.montage, rules: this.setup.rules });
@@ -314,6 +316,7 @@ export class ReplayRun {
     this.pendingGap = null;
     this.announceStimulationsBefore(g.startSample + g.lengthSamples);
     this.grade(this.pipeline!.pushGap(g));
+    this.grade(this.pipeline!.confirmStimulationsTo(g.startSample + g.lengthSamples));
   }
 
   /** Feeds stored samples [from, to): data runs as blocks, gaps as gaps (pieces split by reads merged). */
@@ -331,6 +334,7 @@ export class ReplayRun {
         for (let c = 0; c < channels; c++) data.set(raw.data.subarray(c * n + (s - from), c * n + (e - from)), c * len);
         this.announceStimulationsBefore(e);
         this.grade(this.pipeline!.pushBlock({ startSample: s, sampleRateHz: this.session.sampleRateHz, channelCount: channels, samplesPerChannel: len, data }));
+        this.grade(this.pipeline!.confirmStimulationsTo(e));
       }
     };
     for (const g of raw.gaps) {

@@ -136,6 +136,8 @@ interface Recording {
   readonly montage: Montage;
   readonly recorder: SessionRecorder;
   readonly analyzer: Analyzer;
+  /** The analysis takes the device's 'stimulations-confirmed' (its info said so when the session began). */
+  readonly confirmed: boolean;
   readonly disposers: readonly Disposer[];
 }
 
@@ -338,8 +340,13 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
       store, caseId, device, montageId: store.montages.current(caseId)?.id ?? null, rawFlushMs: options.rawFlushIntervalMs ?? 1000,
     });
     const session = store.sessions.get(recorder.sessionId)!;
+    const confirmed = info.confirmsStimulations;
     const analyzer = createAnalyzer(
-      { sampleRateHz: info.sampleRateHz, channelCount: info.channelCount, montage, nowMs: () => clock.monotonicMs() },
+      {
+        sampleRateHz: info.sampleRateHz, channelCount: info.channelCount, montage, nowMs: () => clock.monotonicMs(),
+        // a device that confirms its stimulation reports lets a train be graded as soon as its window is in
+        stimulationReports: confirmed ? 'confirmed' : 'lagging',
+      },
       {
         grade: (grade, latencyMs) => onGrade(caseId, session.id, grade, latencyMs),
         pulse: (response) => onPulse(response),
@@ -364,7 +371,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
       }),
       recorder.onStimulation((event) => onStimulationStored(session.id, event)),
     ];
-    recording = { caseId, session, montage, recorder, analyzer, disposers };
+    recording = { caseId, session, montage, recorder, analyzer, confirmed, disposers };
     stimIdByOnset.clear();
     recordedFrom = null;
     recordedTo = 0;
@@ -397,6 +404,15 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
   /** Byte arrival time of each block, for the grade latency shown in status. */
   function onBlock(block: SampleBlock): void {
     latency.noteArrival(block.startSample + block.samplesPerChannel, clock.monotonicMs());
+  }
+
+  /**
+   * The device vouches that every stimulation starting before `throughSample` has been emitted (and so,
+   * synchronously, stored and passed to the analysis by the recorder): forwarded after the block it follows.
+   */
+  function onStimulationsConfirmed(throughSample: number): void {
+    const r = recording;
+    if (r?.confirmed) r.analyzer.confirmStimulationsTo(throughSample, clock.monotonicMs());
   }
 
   function onGap(gap: SampleGap): void {
@@ -791,6 +807,7 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
         d.on('block', onBlock),
         d.on('gap', onGap),
         d.on('stimulation', onStimulationUnrecorded),
+        d.on('stimulations-confirmed', onStimulationsConfirmed),
         d.on('status', (status: readonly ChannelStatus[]) => {
           const off = status.filter((s) => s.electrodeOff).map((s) => s.channel).sort((a, b) => a - b);
           // the recorder logs the changes in the session; here the status shown to the UI

@@ -17,6 +17,12 @@ export interface EpochTiming {
    * window and confirmed its stimulations ('confirmed'); the flush for an epoch emitted by flush.
    */
   readonly completedAtMs: number;
+  /**
+   * Arrival time of the block (or gap) holding the last sample of the epoch's window (of the flush, or of
+   * the stimulation itself when it came after its window). Grade latency counts from here: in 'confirmed'
+   * mode it is normally `completedAtMs`; in 'lagging' mode the event lag earlier.
+   */
+  readonly windowCompletedAtMs: number;
   readonly emittedAtMs: number;
 }
 
@@ -109,6 +115,8 @@ interface PendingEpoch {
   readonly stimSamples: number;
   readonly postSamples: number;
   readonly endSample: number;
+  /** Arrival time of the input that brought the window's last sample (null until then). */
+  windowAtMs: number | null;
 }
 
 /**
@@ -224,7 +232,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     const stimSamples = stim.mode === 'train' ? Math.max(1, ms(stim.durationS * 1000)) : ms(settings.epoch.singleWindowMs);
     const postSamples = ms(stim.mode === 'train' ? settings.epoch.postTrainMs : settings.epoch.postSingleMs);
     const startSample = event.sampleIndex - preSamples;
-    return { event, startSample, preSamples, stimSamples, postSamples, endSample: startSample + preSamples + stimSamples + postSamples };
+    return { event, startSample, preSamples, stimSamples, postSamples, endSample: startSample + preSamples + stimSamples + postSamples, windowAtMs: null };
   }
 
   function recordGap(gap: SampleGap): void {
@@ -468,6 +476,11 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     };
   }
 
+  /** Notes when the data reached each pending window's end (for the latency from the window's last sample). */
+  function noteWindows(arrivalMs: number): void {
+    for (const p of pending) if (p.windowAtMs === null && p.endSample <= ring.endSample) p.windowAtMs = arrivalMs;
+  }
+
   function emitReady(arrivalMs: number, all = false): readonly StimulusEpoch[] {
     if (pending.length === 0) return NONE;
     const end = all ? Infinity : emittableEnd();
@@ -486,7 +499,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       const latency = emittedAtMs - arrivalMs;
       stats.lastEpochLatencyMs = latency;
       if (latency > stats.maxEpochLatencyMs) stats.maxEpochLatencyMs = latency;
-      config.onEpoch?.(epoch, { completedAtMs: arrivalMs, emittedAtMs });
+      config.onEpoch?.(epoch, { completedAtMs: arrivalMs, windowCompletedAtMs: p.windowAtMs ?? arrivalMs, emittedAtMs });
     }
     prune();
     advanceHead();
@@ -540,6 +553,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       display.push(src, frames, 0, frames, block.startSample);
       stats.blocks++;
       stats.samplesPerChannel += frames;
+      noteWindows(t);
       return emitReady(t);
     },
 
@@ -559,6 +573,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       if (run !== null && event.sampleIndex < run.p.endSample && event.sampleIndex - blankW.before < run.pos && lastBlankedSample(event, sampleRateHz, blankW.after) > run.from - 1) run = null;
       recentEvents.push(event);
       recentEvents.sort((a, b) => a.sampleIndex - b.sampleIndex);
+      if (ring.endSample >= p.endSample) p.windowAtMs = lastArrivalMs;
       pending.push(p);
       pending.sort((a, b) => a.endSample - b.endSample || a.event.sampleIndex - b.event.sampleIndex);
     },
@@ -593,6 +608,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       const t = arrivalMs ?? now();
       recordGap(gap);
       ring.holdTo(gap.startSample + gap.lengthSamples);
+      noteWindows(t);
       return emitReady(t);
     },
 

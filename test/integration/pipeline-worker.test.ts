@@ -75,6 +75,81 @@ describe('pipeline worker thread', () => {
     }
   });
 
+  it("'confirmed' reports: a train is graded without any block after the one holding its window's last sample ('lagging': the event lag later)", async () => {
+    const fs = 10000;
+    const channelCount = DEFAULT_MONTAGE.channels.length;
+    const onset = 15037;
+    const s = makeSession({ sampleRateHz: fs, channelCount, seconds: 4, events: [trainEvent(onset)], respondingChannels: [3, 4] });
+    const windowEnd = onset + 20000; // 200 ms pre + 1 s train + 1 s post, from onset - 200 ms
+    const waitFor = async (cond: () => boolean, ms: number): Promise<boolean> => {
+      const until = Date.now() + ms;
+      while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      return cond();
+    };
+    for (const mode of ['confirmed', 'lagging'] as const) {
+      const grades: { completedAtMs: number; windowCompletedAtMs: number }[] = [];
+      const errors: string[] = [];
+      const w = startPipelineWorker({
+        sampleRateHz: fs, channelCount, unit: 'uV', montage: DEFAULT_MONTAGE, postEpochs: false, stimulationReports: mode,
+        onGrading: (g, completedAtMs, windowCompletedAtMs) => { if (g.type === 'train-grade') grades.push({ completedAtMs, windowCompletedAtMs }); },
+        onError: (_c, m) => errors.push(m),
+      });
+      try {
+        await w.ready;
+        // 10 ms blocks; the host clock here is the block's end sample, so timings name blocks
+        let pos = 0;
+        const send = (): void => {
+          if (s.events[0]!.sampleIndex >= pos && s.events[0]!.sampleIndex < pos + 100) w.pushStimulation(s.events[0]!);
+          w.pushBlock(blockOf(s, pos, 100), pos + 100);
+          if (mode === 'confirmed') w.confirmStimulationsTo(pos + 100, pos + 100);
+          pos += 100;
+        };
+        while (pos < windowEnd) send();
+        const lastBlockEnd = pos; // the block holding sample windowEnd - 1
+        expect(lastBlockEnd - windowEnd).toBeLessThan(100);
+        if (mode === 'confirmed') {
+          expect(await waitFor(() => grades.length > 0, 10_000)).toBe(true);
+          expect(grades).toEqual([{ completedAtMs: lastBlockEnd, windowCompletedAtMs: lastBlockEnd }]);
+        } else {
+          expect(await waitFor(() => grades.length > 0, 300)).toBe(false);
+          while (pos < s.totalSamples && grades.length === 0) {
+            send();
+            await waitFor(() => grades.length > 0, 20);
+          }
+          expect(await waitFor(() => grades.length > 0, 10_000)).toBe(true);
+          expect(grades[0]!.windowCompletedAtMs).toBe(lastBlockEnd);
+          expect(grades[0]!.completedAtMs).toBeGreaterThanOrEqual(windowEnd + 1000);
+        }
+        expect(errors).toEqual([]);
+      } finally {
+        await w.dispose();
+      }
+    }
+  });
+
+  it('refuses a malformed or backwards confirmation, and one sent to a lagging pipeline, without dying', async () => {
+    const errors: { code: string; message: string }[] = [];
+    const w = startPipelineWorker({ sampleRateHz: 5000, channelCount: 1, unit: 'uV', stimulationReports: 'confirmed', onError: (code, message) => errors.push({ code, message }) });
+    await w.ready;
+    w.confirmStimulationsTo(1.5, 0);
+    w.confirmStimulationsTo(100, Number.NaN);
+    w.confirmStimulationsTo(100, 0);
+    w.confirmStimulationsTo(50, 0);
+    expect((await w.stats()).confirmedThroughSample).toBe(100);
+    expect(errors.map((e) => e.code)).toEqual(['invalid-confirmation', 'invalid-confirmation', 'invalid-confirmation']);
+    expect(errors[0]!.message).toMatch(/throughSample must be a non-negative integer/);
+    expect(errors[1]!.message).toMatch(/arrivalMs must be a finite number/);
+    expect(errors[2]!.message).toMatch(/went backwards/);
+    await w.dispose();
+    const lagErrors: string[] = [];
+    const lag = startPipelineWorker({ sampleRateHz: 5000, channelCount: 1, unit: 'uV', onError: (_c, m) => lagErrors.push(m) });
+    await lag.ready;
+    lag.confirmStimulationsTo(10, 0);
+    await lag.stats();
+    expect(lagErrors).toEqual(["confirmStimulationsTo needs a pipeline created with stimulationReports: 'confirmed'"]);
+    await lag.dispose();
+  });
+
   it('reports a refused configuration and a refused block without dying', async () => {
     const bad = startPipelineWorker({ sampleRateHz: 100, channelCount: 2, unit: 'uV' });
     await expect(bad.ready).rejects.toThrow(/sampleRateHz must be a number from 1000/);

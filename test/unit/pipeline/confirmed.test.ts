@@ -81,7 +81,7 @@ describe("pipeline, 'confirmed' stimulation reports", () => {
         if (got.length > 0) {
           expect(emittedAfterBlockEnd).toBeNull();
           emittedAfterBlockEnd = pos + 100;
-          expect(timings).toEqual([{ completedAtMs: pos / 10 + 0.1, emittedAtMs: clock }]);
+          expect(timings).toEqual([{ completedAtMs: pos / 10 + 0.1, windowCompletedAtMs: pos / 10, emittedAtMs: clock }]);
         }
       }
       // the block holding sample windowEnd - 1 is the one that ends at the next multiple of 100

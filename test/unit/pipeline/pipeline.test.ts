@@ -156,7 +156,7 @@ describe('pipeline epochs', () => {
     const fs = 10000;
     const s = makeSession({ sampleRateHz: fs, channelCount: 1, seconds: 3, events: [singleEvent(5000)] });
     let clock = 1000;
-    const timings: { completedAtMs: number; emittedAtMs: number }[] = [];
+    const timings: { completedAtMs: number; windowCompletedAtMs: number; emittedAtMs: number }[] = [];
     const p = createPipeline({ sampleRateHz: fs, channelCount: 1, unit: 'uV', now: () => (clock += 0.5), onEpoch: (_e, t) => timings.push(t) });
     // window: 200 ms pre, 100 ms response, 400 ms post -> [3000, 10000), then 100 ms event lag
     expect(p.eventLagSamples).toBe(1000);
@@ -166,7 +166,8 @@ describe('pipeline epochs', () => {
     const done = p.pushBlock(blockOf(s, 10999, 1), 30);
     expect(done).toHaveLength(1);
     expect(done[0]!.startSample).toBe(3000);
-    expect(timings).toEqual([{ completedAtMs: 30, emittedAtMs: 1000.5 }]);
+    // the window's last sample came with the block at 20, the event lag with the one at 30
+    expect(timings).toEqual([{ completedAtMs: 30, windowCompletedAtMs: 20, emittedAtMs: 1000.5 }]);
     expect(p.stats().epochsEmitted).toBe(1);
     expect(p.stats().lastEpochLatencyMs).toBe(970.5);
   });
