@@ -9,13 +9,18 @@
  *   Each figure is the best of SDRLOG_BENCH_REPEAT runs (default 3), both per CPU second of this
  *   process (process.cpuUsage: user + system, robust to other load on the machine) and by wall clock;
  *   with the grader's own time per epoch (p50 / p99 / max, wall);
+ * - the per-sample cost of each stage measured alone on the same data (ns per sample and x real time per
+ *   CPU second, best of max(5, SDRLOG_BENCH_REPEAT) runs over 30 s of stream): ring write, display
+ *   decimation (push alone, and push + a drain every 50 ms of stream as a 20 fps view), the default
+ *   band-pass (HP 10 Hz order 2 + LP 2 kHz order 4) and the envelope, both over 100-sample blocks as
+ *   the pipeline advances an epoch's run;
  * - resident memory (RSS) and heap sampled over a simulated stream of SDRLOG_BENCH_HOURS (default 4)
  *   hours of the CASE, run faster than real time, which must stay flat (start / end / max).
  * Synthetic input: Gaussian noise with electrode offsets, 100-sample (10 ms) blocks, reused from a pool.
  */
 import { DEFAULT_MONTAGE, makeStimulation, type SampleBlock, type StimulationEvent, type StimulationTarget } from '../src/domain';
 import { SessionGrader } from '../src/grading/session-grader';
-import { createPipeline } from '../src/pipeline';
+import { createPipeline, DEFAULT_DISPLAY, DEFAULT_FILTER_SETTINGS, designFilterChain, DisplayDecimator, EnvelopeStage, SampleRing, SosFilter } from '../src/pipeline';
 
 const FS = 10000;
 const CH = 16;
@@ -187,6 +192,77 @@ function run1(pool: Float32Array[], pattern: Pattern, seconds: number, grade: bo
   return res;
 }
 
+/** CPU nanoseconds per sample of `step(block, startSample)` over `seconds` of the pool, best of `repeat` runs. */
+function stageCost(pool: Float32Array[], seconds: number, repeat: number, setup: () => (block: Float32Array, startSample: number, b: number) => void): number {
+  const blocks = Math.round((seconds * FS) / BLOCK);
+  let best = Infinity;
+  for (let k = 0; k < repeat; k++) {
+    const step = setup();
+    const cpu0 = process.cpuUsage();
+    for (let b = 0; b < blocks; b++) step(pool[b % POOL_BLOCKS]!, b * BLOCK, b);
+    const cpu = process.cpuUsage(cpu0);
+    best = Math.min(best, ((cpu.user + cpu.system) * 1000) / (blocks * BLOCK * CH));
+  }
+  return best;
+}
+
+function printStageCosts(pool: Float32Array[], repeat: number): void {
+  const seconds = 30;
+  const runs = Math.max(5, repeat);
+  const out = new Float32Array(BLOCK * CH);
+  const stages: [string, () => (block: Float32Array, startSample: number, b: number) => void][] = [
+    [
+      'ring write                 ',
+      () => {
+        const ring = new SampleRing(CH, 9 * FS);
+        return (block, start) => ring.write(block, BLOCK, 0, BLOCK, start);
+      },
+    ],
+    [
+      'display push               ',
+      () => {
+        const d = new DisplayDecimator(CH, FS, DEFAULT_DISPLAY);
+        return (block, start, b) => {
+          d.push(block, BLOCK, 0, BLOCK, start);
+          if (b % 200 === 199) d.drain(); // keep the buffer from overflowing (2 s)
+        };
+      },
+    ],
+    [
+      'display push + 20 fps drain',
+      () => {
+        const d = new DisplayDecimator(CH, FS, DEFAULT_DISPLAY);
+        return (block, start, b) => {
+          d.push(block, BLOCK, 0, BLOCK, start);
+          if (b % 5 === 0) d.drain();
+        };
+      },
+    ],
+    [
+      'SOS filter (HP 10/2 + LP 2k/4)',
+      () => {
+        const f = new SosFilter();
+        f.configure({ sampleRateHz: FS, channelCount: CH, sos: designFilterChain(DEFAULT_FILTER_SETTINGS, FS).sos });
+        f.primeFrom(pool[0]!, BLOCK);
+        return (block) => f.process(block, out, BLOCK);
+      },
+    ],
+    [
+      'envelope (2 x one-pole, 10 ms)',
+      () => {
+        const e = new EnvelopeStage();
+        e.configure({ sampleRateHz: FS, channelCount: CH, timeConstantMs: 10 });
+        return (block) => e.process(block, out, BLOCK);
+      },
+    ],
+  ];
+  console.log(`per-stage cost alone, ${CH} ch x ${FS / 1000} kHz, ${BLOCK}-sample blocks of noise with offsets, best of ${runs} x ${seconds} s, per CPU second:`);
+  for (const [label, setup] of stages) {
+    const ns = stageCost(pool, seconds, runs, setup);
+    console.log(`  ${label.padEnd(31)}: ${ns.toFixed(2)} ns/sample, ${(1e9 / (ns * FS * CH)).toFixed(0)}x real time`);
+  }
+}
+
 function pct(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
@@ -206,6 +282,7 @@ export async function run(): Promise<void> {
   const seconds = Number(process.env.SDRLOG_BENCH_SECONDS ?? 300);
   console.log(`(machine load average ${load.toFixed(1)}: wall-clock figures suffer when it exceeds the core count)`);
   run1(pool, 'mixed', 30, true, false); // warm-up (JIT)
+  printStageCosts(pool, repeat);
   console.log(`pipeline, ${CH} ch x ${FS / 1000} kHz, ${BLOCK}-sample blocks, one core, ${seconds} s streams, best of ${repeat} (target: 1000x real time per CPU second with grading)`);
   for (const pattern of ['trains', 'singles', 'mixed', 'case'] as const) {
     for (const grade of [false, true]) {
