@@ -25,9 +25,11 @@
  *   within `COMPACT_WINDOW_MS`; locked energy spread over the interval is ringing from an artifact the
  *   shapes did not fit (an amplifier saturated past the blanking). Energy that is not pulse-locked
  *   (tonic activity, jittering motor units) is never touched.
- * The fit is subtracted from every inter-pulse interval of the train. Cost: a few passes over the
- * train's samples per channel.
+ * The fit is subtracted from every inter-pulse interval of the train. Cost: three or four tight passes
+ * over the train's samples per channel (see removeLockedArtifacts).
  */
+
+import { GradingScratch } from './scratch';
 
 /** Averages of the channels are "shared" along a direction carrying at least this many channels' worth (a random direction carries about 1). */
 const COMMON_MIN_CHANNELS = 3;
@@ -41,13 +43,33 @@ const COMPACT_WINDOW_MS = 8;
 const TAIL_TAU_MS = [0.5, 1.5, 4];
 
 export interface LockedArtifactResult {
-  /** A copy of the filtered signal with the artifact-like pulse-locked part removed over the train (the epoch's layout). */
+  /**
+   * A copy of the filtered signal with the artifact-like pulse-locked part removed over the train (the
+   * epoch's layout). Backed by the scratch pool when one was given: valid until its next use.
+   */
   readonly cleaned: Float32Array;
   /** Per channel offset given: RMS of the removed waveform, uV. */
   readonly removedRmsUv: readonly number[];
   /** Shared shapes removed. */
   readonly commonShapes: number;
 }
+
+// Scratch slots (see scratch.ts).
+const F64_CNT = 0;
+const F64_SUM = 1;
+const F64_CNT2 = 2;
+const F64_FULL = 3;
+const F64_ENERGY = 4;
+const F64_MEDIAN = 5;
+const F64_AVG = 6;
+const F64_RESID = 7;
+const F64_UNIT = 8;
+const F64_WORK = 9;
+const I32_KEEP = 0;
+const I32_RUN_FROM = 1;
+const I32_RUN_TO = 2;
+const I32_PULSE_RUNS = 3;
+const F32_CLEANED = 0;
 
 /**
  * @param x the epoch's filtered signal (planar, channel c at `offsets[c]`)
@@ -56,6 +78,13 @@ export interface LockedArtifactResult {
  * @param trainEnd epoch-relative end of the train (exclusive)
  * @param mask samples to ignore (blanking, gaps)
  * @param guardMs the part after each blanking window the grader leaves out anyway (not judged for compactness)
+ * @param scratch work buffers to reuse (the result's `cleaned` then lives in it); a fresh pool by default
+ *
+ * Cost: the kept positions of every averaged interval are listed once as runs of consecutive samples
+ * (the mask is the same on every channel); per channel that is one pass for the mean, one for the
+ * intervals' residual energy, a second mean only when some interval is atypical, and one pass to
+ * subtract the fit, all over the train's samples in tight loops. The shape fitting works on the
+ * averages (one interval per channel) only.
  */
 export function removeLockedArtifacts(
   x: Float32Array,
@@ -65,72 +94,108 @@ export function removeLockedArtifacts(
   mask: Uint8Array,
   sampleRateHz: number,
   guardMs = 0,
+  scratch: GradingScratch = new GradingScratch(),
 ): LockedArtifactResult {
-  const cleaned = x.slice();
+  const cleaned = scratch.f32(F32_CLEANED, x.length);
+  cleaned.set(x);
   const none: LockedArtifactResult = { cleaned, removedRmsUv: offsets.map(() => 0), commonShapes: 0 };
   const np = pulses.length;
   if (np < 3) return none;
+  // Interval k runs from pulses[k] to the next pulse (the train's end for the last one).
   const ends: number[] = pulses.map((p, k) => Math.min(k + 1 < np ? pulses[k + 1]! : trainEnd, trainEnd));
   let L = 0;
   for (let k = 0; k < np; k++) L = Math.max(L, ends[k]! - pulses[k]!);
   if (L < 8) return none;
   // The filters' response builds up over the first pulses: average from the steady part of the train.
   const k0 = np >= 8 ? 3 : np >= 5 ? 1 : 0;
-  const cnt = new Float64Array(L);
-  for (let k = k0; k < np; k++) for (let j = 0; j < ends[k]! - pulses[k]!; j++) if (mask[pulses[k]! + j] !== 1) cnt[j]! += 1;
+  const cnt = scratch.f64(F64_CNT, L).fill(0);
+  for (let k = k0; k < np; k++) {
+    const p = pulses[k]!;
+    const len = ends[k]! - p;
+    for (let j = 0; j < len; j++) if (mask[p + j] !== 1) cnt[j]! += 1;
+  }
   // Positions judged: seen in at least half the averaged intervals.
   const used = np - k0;
-  const keep: number[] = [];
-  for (let j = 0; j < L; j++) if (cnt[j]! >= Math.max(1, used / 2)) keep.push(j);
-  const m = keep.length;
+  const keepAll = scratch.i32(I32_KEEP, L);
+  let m = 0;
+  for (let j = 0; j < L; j++) if (cnt[j]! >= Math.max(1, used / 2)) keepAll[m++] = j;
   if (m < 8) return none;
+  const keep = keepAll.subarray(0, m);
   const j0 = keep[0]!;
+
+  // Kept samples of each averaged interval from j0 on, as runs [from, to) of interval positions; interval
+  // k's runs are pulseRuns[k] .. pulseRuns[k + 1] - 1. Every per-sample pass below walks these runs in
+  // the order the samples come (interval by interval, position by position), so each sum adds the same
+  // terms in the same order as a per-sample mask test would.
+  let maxRuns = 0;
+  for (let k = k0; k < np; k++) maxRuns += Math.max(0, ends[k]! - pulses[k]! - j0 + 1) >> 1 || 1;
+  const runFrom = scratch.i32(I32_RUN_FROM, maxRuns + np);
+  const runTo = scratch.i32(I32_RUN_TO, maxRuns + np);
+  const pulseRuns = scratch.i32(I32_PULSE_RUNS, np + 1);
+  let nRuns = 0;
+  for (let k = 0; k <= k0; k++) pulseRuns[k] = 0;
+  for (let k = k0; k < np; k++) {
+    const p = pulses[k]!;
+    const len = ends[k]! - p;
+    let j = j0;
+    while (j < len) {
+      while (j < len && mask[p + j] === 1) j++;
+      if (j >= len) break;
+      const from = j;
+      while (j < len && mask[p + j] !== 1) j++;
+      runFrom[nRuns] = from;
+      runTo[nRuns] = j;
+      nRuns++;
+    }
+    pulseRuns[k + 1] = nRuns;
+  }
 
   // Pulse-locked robust means, one row per channel, over kept positions: the mean over the pulses whose
   // interval is typical (residual energy at most twice the median interval's), so a discharge on a few
   // pulses only (an onset-only response, a burst) stays out of it and the fit never imprints it onto the
   // other pulses. (A per-position median would do the same at many times the cost.)
   const C = offsets.length;
-  const sum = new Float64Array(L);
-  const energy = new Float64Array(np);
-  const avg: Float64Array[] = offsets.map((off) => {
-    const meanOver = (use: (k: number) => boolean): Float64Array => {
-      sum.fill(0);
-      const c = new Float64Array(L);
-      for (let k = k0; k < np; k++) {
-        if (!use(k)) continue;
-        const p = pulses[k]!;
-        const len = ends[k]! - p;
-        for (let j = j0; j < len; j++) {
-          if (mask[p + j] === 1) continue;
-          sum[j]! += x[off + p + j]!;
-          c[j]! += 1;
-        }
-      }
-      const a = new Float64Array(m);
-      for (let q = 0; q < m; q++) {
-        const j = keep[q]!;
-        a[q] = c[j]! > 0 ? sum[j]! / c[j]! : 0;
-      }
-      return a;
-    };
-    const first = meanOver(() => true);
-    const full = new Float64Array(L);
-    for (let q = 0; q < m; q++) full[keep[q]!] = first[q]!;
-    for (let k = k0; k < np; k++) {
-      const p = pulses[k]!;
-      const len = ends[k]! - p;
-      let e = 0;
-      for (let j = j0; j < len; j++) {
-        if (mask[p + j] === 1) continue;
-        const d = x[off + p + j]! - full[j]!;
-        e += d * d;
-      }
-      energy[k] = e / Math.max(1, len - j0);
+  const sum = scratch.f64(F64_SUM, L);
+  const cnt2 = scratch.f64(F64_CNT2, L);
+  const full = scratch.f64(F64_FULL, L);
+  const energy = scratch.f64(F64_ENERGY, np).fill(0);
+  const sorted = scratch.f64(F64_MEDIAN, np);
+  const avgAll = scratch.f64(F64_AVG, C * m);
+  const avg: Float64Array[] = [];
+  for (let c = 0; c < C; c++) {
+    const off = offsets[c]!;
+    const a = avgAll.subarray(c * m, (c + 1) * m);
+    avg.push(a);
+    // Mean over every averaged interval: its counts are `cnt` (positions from j0 on).
+    sum.fill(0);
+    for (let k = k0; k < np; k++) addRuns(x, off + pulses[k]!, runFrom, runTo, pulseRuns[k]!, pulseRuns[k + 1]!, sum);
+    for (let q = 0; q < m; q++) {
+      const j = keep[q]!;
+      a[q] = cnt[j]! > 0 ? sum[j]! / cnt[j]! : 0;
     }
-    const typical = 2 * medianOf(Float64Array.from(energy.subarray(k0)), np - k0);
-    return meanOver((k) => energy[k]! <= typical);
-  });
+    full.fill(0);
+    for (let q = 0; q < m; q++) full[keep[q]!] = a[q]!;
+    for (let k = k0; k < np; k++) {
+      const len = ends[k]! - pulses[k]!;
+      energy[k] = residualEnergy(x, off + pulses[k]!, runFrom, runTo, pulseRuns[k]!, pulseRuns[k + 1]!, full) / Math.max(1, len - j0);
+    }
+    for (let k = k0; k < np; k++) sorted[k - k0] = energy[k]!;
+    const typical = 2 * medianOf(sorted, np - k0);
+    let allTypical = true;
+    for (let k = k0; k < np; k++) if (!(energy[k]! <= typical)) allTypical = false;
+    // With every interval typical the robust mean is the mean above, term for term.
+    if (allTypical) continue;
+    sum.fill(0);
+    cnt2.fill(0);
+    for (let k = k0; k < np; k++) {
+      if (!(energy[k]! <= typical)) continue;
+      addRunsCounting(x, off + pulses[k]!, runFrom, runTo, pulseRuns[k]!, pulseRuns[k + 1]!, sum, cnt2);
+    }
+    for (let q = 0; q < m; q++) {
+      const j = keep[q]!;
+      a[q] = cnt2[j]! > 0 ? sum[j]! / cnt2[j]! : 0;
+    }
+  }
 
   // Orthonormal smooth basis over kept positions: constant, ramp, tail decays from the end of blanking.
   const raw: Float64Array[] = [];
@@ -154,21 +219,27 @@ export function removeLockedArtifacts(
     }
   }
   // Residual of each average beyond the smooth shapes; unit-normalised copies find the shared shapes.
-  const resid = avg.map((a) => {
-    const r = Float64Array.from(a);
+  const residAll = scratch.f64(F64_RESID, C * m);
+  const unitAll = scratch.f64(F64_UNIT, C * m);
+  const resid: Float64Array[] = [];
+  const unit: Float64Array[] = [];
+  for (let c = 0; c < C; c++) {
+    const r = residAll.subarray(c * m, (c + 1) * m);
+    r.set(avg[c]!);
     for (const b of basis) {
       const d = dot(r, b);
       for (let q = 0; q < m; q++) r[q]! -= d * b[q]!;
     }
-    return r;
-  });
-  const unit = resid.map((r) => {
+    resid.push(r);
+    const u = unitAll.subarray(c * m, (c + 1) * m);
     const nrm = Math.sqrt(dot(r, r));
-    return nrm > 0 ? Float64Array.from(r, (v) => v / nrm) : r;
-  });
+    if (nrm > 0) for (let q = 0; q < m; q++) u[q] = r[q]! / nrm;
+    else u.set(r);
+    unit.push(u);
+  }
   const gram: number[][] = unit.map((a) => unit.map((b) => dot(a, b)));
   const { values, vectors } = jacobiEigen(gram);
-  const order = values.map((v, i) => i).sort((a, b) => values[b]! - values[a]!);
+  const order = descendingOrder(values);
   const common: Float64Array[] = [];
   for (const i of order) {
     if (common.length >= COMMON_MAX_SHAPES || values[i]! < COMMON_MIN_CHANNELS) break;
@@ -185,13 +256,18 @@ export function removeLockedArtifacts(
   }
 
   const removedRmsUv: number[] = [];
-  const fit = new Float64Array(L);
+  const work = scratch.f64(F64_WORK, 2 * m + L);
+  const f = work.subarray(0, m);
+  const rest = work.subarray(m, 2 * m);
+  const energyAt = work.subarray(2 * m, 2 * m + L);
+  const fit = full;
+  const compactFrom = j0 + Math.round((guardMs * sampleRateHz) / 1000);
+  const compactWindow = Math.min(Math.round((COMPACT_WINDOW_MS * sampleRateHz) / 1000), Math.floor(0.35 * L));
   for (let c = 0; c < C; c++) {
     const a = avg[c]!;
     const r = resid[c]!;
-    const f = new Float64Array(m);
     for (let q = 0; q < m; q++) f[q] = a[q]! - r[q]!; // the smooth part
-    const rest = Float64Array.from(r);
+    rest.set(r);
     for (const u of common) {
       const d = dot(r, u);
       for (let q = 0; q < m; q++) {
@@ -203,7 +279,7 @@ export function removeLockedArtifacts(
     // (a compound response lasts a few ms); locked energy spread over the whole interval is filter
     // ringing from an artifact the shapes above did not fit (an amplifier saturated past the blanking),
     // and is removed too.
-    if (compactness(rest, keep, j0 + Math.round((guardMs * sampleRateHz) / 1000), L, Math.min(Math.round((COMPACT_WINDOW_MS * sampleRateHz) / 1000), Math.floor(0.35 * L))) < COMPACT_MIN_FRACTION) {
+    if (compactness(rest, keep, compactFrom, L, compactWindow, energyAt) < COMPACT_MIN_FRACTION) {
       for (let q = 0; q < m; q++) f[q] = a[q]!;
     }
     fit.fill(0);
@@ -214,18 +290,51 @@ export function removeLockedArtifacts(
     }
     removedRmsUv.push(Math.sqrt(ss / m));
     const off = offsets[c]!;
-    for (let k = 0; k < np; k++) {
-      const p = pulses[k]!;
-      const len = ends[k]! - p;
-      for (let j = j0; j < len; j++) cleaned[off + p + j]! -= fit[j]!;
-    }
+    for (let k = 0; k < np; k++) subtractFit(cleaned, off + pulses[k]!, j0, ends[k]! - pulses[k]!, fit);
   }
   return { cleaned, removedRmsUv, commonShapes: common.length };
 }
 
+/** sum[j] += x[base + j] over the runs [from, to) of positions. */
+function addRuns(x: Float32Array, base: number, runFrom: Int32Array, runTo: Int32Array, r0: number, r1: number, sum: Float64Array): void {
+  for (let r = r0; r < r1; r++) {
+    const to = runTo[r]!;
+    for (let j = runFrom[r]!; j < to; j++) sum[j]! += x[base + j]!;
+  }
+}
+
+/** addRuns, also counting the terms per position. */
+function addRunsCounting(x: Float32Array, base: number, runFrom: Int32Array, runTo: Int32Array, r0: number, r1: number, sum: Float64Array, count: Float64Array): void {
+  for (let r = r0; r < r1; r++) {
+    const to = runTo[r]!;
+    for (let j = runFrom[r]!; j < to; j++) {
+      sum[j]! += x[base + j]!;
+      count[j]! += 1;
+    }
+  }
+}
+
+/** Sum of (x[base + j] - mean[j])^2 over the runs. */
+function residualEnergy(x: Float32Array, base: number, runFrom: Int32Array, runTo: Int32Array, r0: number, r1: number, mean: Float64Array): number {
+  let e = 0;
+  for (let r = r0; r < r1; r++) {
+    const to = runTo[r]!;
+    for (let j = runFrom[r]!; j < to; j++) {
+      const d = x[base + j]! - mean[j]!;
+      e += d * d;
+    }
+  }
+  return e;
+}
+
+/** y[base + j] -= fit[j] for j in [from, to). */
+function subtractFit(y: Float32Array, base: number, from: number, to: number, fit: Float64Array): void {
+  for (let j = from; j < to; j++) y[base + j]! -= fit[j]!;
+}
+
 /** Largest fraction of the waveform's energy within `w` consecutive positions of the interval (circular: a late response wraps into the next interval). */
-function compactness(r: Float64Array, keep: readonly number[], from: number, L: number, w: number): number {
-  const e = new Float64Array(L);
+function compactness(r: Float64Array, keep: Int32Array, from: number, L: number, w: number, e: Float64Array): number {
+  e.fill(0);
   let total = 0;
   for (let q = 0; q < r.length; q++) {
     if (keep[q]! < from) continue;
@@ -256,43 +365,81 @@ function dot(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
+/**
+ * Indices of `values`, largest value first, ties in index order: what a stable sort with the comparator
+ * (a, b) => values[b] - values[a] gives (a linear insertion sort is exactly that when no value is NaN;
+ * with a NaN the comparator is inconsistent and the built-in sort decides, as before).
+ */
+function descendingOrder(values: readonly number[]): number[] {
+  const n = values.length;
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (Number.isNaN(v)) return values.map((_, k) => k).sort((a, b) => values[b]! - values[a]!);
+    let j = i;
+    while (j > 0 && values[order[j - 1]!]! < v) {
+      order[j] = order[j - 1]!;
+      j--;
+    }
+    order[j] = i;
+  }
+  return order;
+}
+
 /** Eigen-decomposition of a small symmetric matrix (cyclic Jacobi); vectors[i][k] is component i of eigenvector k. */
 export function jacobiEigen(a0: readonly (readonly number[])[]): { values: number[]; vectors: number[][] } {
   const n = a0.length;
-  const a = a0.map((r) => [...r]);
-  const v: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  // Row-major flat copies (a[i][j] at i * n + j): the same rotations in the same order as on nested arrays.
+  const a = new Float64Array(n * n);
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) a[i * n + j] = a0[i]![j]!;
+    v[i * n + i] = 1;
+  }
+  jacobiSweeps(a, v, n);
+  const values: number[] = [];
+  const vectors: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    values.push(a[i * n + i]!);
+    const row: number[] = [];
+    for (let j = 0; j < n; j++) row.push(v[i * n + j]!);
+    vectors.push(row);
+  }
+  return { values, vectors };
+}
+
+function jacobiSweeps(a: Float64Array, v: Float64Array, n: number): void {
   for (let sweep = 0; sweep < 50; sweep++) {
     let off = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += a[i]![j]! ** 2;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += a[i * n + j]! ** 2;
     if (off < 1e-18) break;
     for (let p = 0; p < n; p++) {
       for (let q = p + 1; q < n; q++) {
-        const apq = a[p]![q]!;
+        const apq = a[p * n + q]!;
         if (Math.abs(apq) < 1e-300) continue;
-        const theta = (a[q]![q]! - a[p]![p]!) / (2 * apq);
+        const theta = (a[q * n + q]! - a[p * n + p]!) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
         for (let k = 0; k < n; k++) {
-          const akp = a[k]![p]!;
-          const akq = a[k]![q]!;
-          a[k]![p] = c * akp - s * akq;
-          a[k]![q] = s * akp + c * akq;
+          const akp = a[k * n + p]!;
+          const akq = a[k * n + q]!;
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
         }
         for (let k = 0; k < n; k++) {
-          const apk = a[p]![k]!;
-          const aqk = a[q]![k]!;
-          a[p]![k] = c * apk - s * aqk;
-          a[q]![k] = s * apk + c * aqk;
+          const apk = a[p * n + k]!;
+          const aqk = a[q * n + k]!;
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
         }
         for (let k = 0; k < n; k++) {
-          const vkp = v[k]![p]!;
-          const vkq = v[k]![q]!;
-          v[k]![p] = c * vkp - s * vkq;
-          v[k]![q] = s * vkp + c * vkq;
+          const vkp = v[k * n + p]!;
+          const vkq = v[k * n + q]!;
+          v[k * n + p] = c * vkp - s * vkq;
+          v[k * n + q] = s * vkp + c * vkq;
         }
       }
     }
   }
-  return { values: a.map((r, i) => r[i]!), vectors: v };
 }

@@ -2,6 +2,11 @@ import type { StimulusEpoch } from '../pipeline/epoch';
 import { epochLength } from '../pipeline/epoch';
 import type { ChannelState, WaveformPattern } from '../domain';
 import type { TrainGradingOptions } from './options';
+import { GradingScratch } from './scratch';
+
+// Scratch slots (see scratch.ts).
+const F64_TAIL_SUM = 10;
+const F64_TAIL_COUNT = 11;
 
 /**
  * Per-channel measurements of one stimulus epoch. The grader judges a train on the rectified,
@@ -45,45 +50,38 @@ export function exclusionMask(epoch: StimulusEpoch, guardMs: number): Uint8Array
  * alone. The guard ends where that median stays below 1.5 x baseline for 1 ms, at most `maxMs` after
  * the blanking (reflex latencies are 10-35 ms, so an 8 ms cap never hides a response).
  */
-export function artifactTailMs(epoch: StimulusEpoch, channelOffsets: readonly number[], pulses: readonly number[], maxMs = 6): number {
+export function artifactTailMs(epoch: StimulusEpoch, channelOffsets: readonly number[], pulses: readonly number[], maxMs = 6, scratch: GradingScratch = new GradingScratch()): number {
   const fs = epoch.sampleRateHz;
   const maxJ = Math.round((maxMs * fs) / 1000);
   const hold = Math.max(1, Math.round(fs / 1000));
   if (pulses.length < 2 || channelOffsets.length < 3) return 0;
+  const x = epoch.filtered;
+  const blanked = epoch.blanked;
+  const pre = epoch.preSamples;
+  const trainEnd = epoch.preSamples + epoch.stimSamples;
   // first kept sample after each pulse's blanking run
   const starts: number[] = [];
   for (const p of pulses) {
     let i = p;
-    while (i < epoch.blanked.length && epoch.blanked[i] === 1) i++;
+    while (i < blanked.length && blanked[i] === 1) i++;
     starts.push(i);
   }
+  const len = maxJ + hold;
+  const sums = scratch.f64(F64_TAIL_SUM, len);
+  const counts = scratch.f64(F64_TAIL_COUNT, len);
   const profiles: Float64Array[] = [];
   for (const off of channelOffsets) {
-    let bs = 0;
-    let bn = 0;
-    for (let i = 0; i < epoch.preSamples; i++) {
-      if (epoch.blanked[i] === 1) continue;
-      bs += Math.abs(epoch.filtered[off + i]!);
-      bn++;
-    }
-    const base = bn > 0 ? bs / bn : 0;
+    const base = preRectifiedMean(x, off, blanked, pre);
     if (!(base > 0)) continue;
-    const prof = new Float64Array(maxJ + hold);
-    for (let j = 0; j < prof.length; j++) {
-      let s = 0;
-      let c = 0;
-      for (const st of starts) {
-        const i = st + j;
-        if (i >= epoch.preSamples + epoch.stimSamples) continue;
-        s += Math.abs(epoch.filtered[off + i]!);
-        c++;
-      }
-      prof[j] = c > 0 ? s / c / base : 0;
-    }
+    // Pulse by pulse, position by position: each position's sum takes the pulses in order.
+    sums.fill(0);
+    counts.fill(0);
+    for (const st of starts) addRectified(x, off + st, Math.min(len, trainEnd - st), sums, counts);
+    const prof = new Float64Array(len);
+    for (let j = 0; j < len; j++) prof[j] = counts[j]! > 0 ? sums[j]! / counts[j]! / base : 0;
     profiles.push(prof);
   }
   if (profiles.length < 3) return 0;
-  const len = maxJ + hold;
   const med = new Float64Array(len);
   const col: number[] = new Array<number>(profiles.length);
   for (let j = 0; j < len; j++) {
@@ -96,6 +94,26 @@ export function artifactTailMs(epoch: StimulusEpoch, channelOffsets: readonly nu
     if (quiet) return (j * 1000) / fs;
   }
   return maxMs;
+}
+
+/** Mean |x| over the channel's unblanked pre-stimulus samples. */
+function preRectifiedMean(x: Float32Array, off: number, blanked: Uint8Array, pre: number): number {
+  let bs = 0;
+  let bn = 0;
+  for (let i = 0; i < pre; i++) {
+    if (blanked[i] === 1) continue;
+    bs += Math.abs(x[off + i]!);
+    bn++;
+  }
+  return bn > 0 ? bs / bn : 0;
+}
+
+/** sums[j] += |x[base + j]|, counts[j] += 1 for j in [0, n). */
+function addRectified(x: Float32Array, base: number, n: number, sums: Float64Array, counts: Float64Array): void {
+  for (let j = 0; j < n; j++) {
+    sums[j]! += Math.abs(x[base + j]!);
+    counts[j]! += 1;
+  }
 }
 
 /** Epoch-relative sample indices of the pulses: rising edges of the blanking mask, else derived from the stimulation settings. */
@@ -161,6 +179,30 @@ export function binLayout(epoch: StimulusEpoch, opts: TrainGradingOptions): BinL
 
 /** Mean rectified value per bin over kept samples; NaN where fewer than 30 % of a bin's samples are kept. */
 export function envelopeBins(x: ArrayLike<number>, offset: number, layout: BinLayout, mask: Uint8Array): Float64Array {
+  // The filtered signal (Float32Array) is the hot case: its own copy of the loop stays monomorphic.
+  return x instanceof Float32Array ? envelopeBinsF32(x, offset, layout, mask) : envelopeBinsAny(x, offset, layout, mask);
+}
+
+function envelopeBinsF32(x: Float32Array, offset: number, layout: BinLayout, mask: Uint8Array): Float64Array {
+  const out = new Float64Array(layout.starts.length);
+  for (let b = 0; b < out.length; b++) {
+    const a = layout.starts[b]!;
+    const z = layout.ends[b]!;
+    let sum = 0;
+    let count = 0;
+    for (let i = a; i < z; i++) {
+      if (mask[i] === 1) continue;
+      const v = x[offset + i]!;
+      if (!Number.isFinite(v)) continue;
+      sum += Math.abs(v);
+      count++;
+    }
+    out[b] = count >= 0.3 * (z - a) && count > 0 ? sum / count : Number.NaN;
+  }
+  return out;
+}
+
+function envelopeBinsAny(x: ArrayLike<number>, offset: number, layout: BinLayout, mask: Uint8Array): Float64Array {
   const out = new Float64Array(layout.starts.length);
   for (let b = 0; b < out.length; b++) {
     const a = layout.starts[b]!;
@@ -637,8 +679,20 @@ export function correlation(x: ArrayLike<number>, xo: number, y: ArrayLike<numbe
   return vx > 0 && vy > 0 ? cov / Math.sqrt(vx * vy) : 0;
 }
 
-/** x - k*y with k the least-squares gain over kept samples in [from, to): the channel with a zero-lag copy of another removed. */
-export function removeCopy(x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, n: number, from: number, to: number, mask: Uint8Array): { residual: Float64Array; gain: number } {
+/**
+ * x - k*y with k the least-squares gain over kept samples in [from, to): the channel with a zero-lag copy
+ * of another removed. `out` (at least n long) receives the residual when given.
+ */
+export function removeCopy(x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, n: number, from: number, to: number, mask: Uint8Array, out?: Float64Array): { residual: Float64Array; gain: number } {
+  // Two small functions rather than one: a function whose first loop got hot and was compiled on the
+  // stack (OSR) before its second loop ever ran deoptimizes on every later call.
+  const gain = copyGain(x, xo, y, yo, from, to, mask);
+  const residual = out ?? new Float64Array(n);
+  subtractScaled(x, xo, y, yo, n, gain, residual);
+  return { residual, gain };
+}
+
+function copyGain(x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, from: number, to: number, mask: Uint8Array): number {
   let xy = 0, yy = 0;
   for (let i = from; i < to; i++) {
     if (mask[i] === 1) continue;
@@ -648,8 +702,9 @@ export function removeCopy(x: ArrayLike<number>, xo: number, y: ArrayLike<number
     xy += a * b;
     yy += b * b;
   }
-  const gain = yy > 0 ? xy / yy : 0;
-  const residual = new Float64Array(n);
-  for (let i = 0; i < n; i++) residual[i] = x[xo + i]! - gain * y[yo + i]!;
-  return { residual, gain };
+  return yy > 0 ? xy / yy : 0;
+}
+
+function subtractScaled(x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, n: number, gain: number, out: Float64Array): void {
+  for (let i = 0; i < n; i++) out[i] = x[xo + i]! - gain * y[yo + i]!;
 }

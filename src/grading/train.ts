@@ -25,6 +25,7 @@ import {
   type SignalFeatures,
 } from './features';
 import { removeLockedArtifacts } from './artifact';
+import { GradingScratch } from './scratch';
 import { DEFAULT_TRAIN_GRADING, type TrainGradingOptions } from './options';
 import { spreadGrade, spreadRelation } from './spread';
 import { PHILLIPS_PARK_RULES, suggest, type SuggestionRules } from './suggestion';
@@ -57,6 +58,12 @@ export interface TrainGraderConfig {
 const rank = (p: WaveformPattern): number => PATTERNS.indexOf(p);
 
 /**
+ * Work buffers reused from train to train (grade latency: no per-sample allocation per train). Grading
+ * is synchronous and never re-entered, and nothing in a GradedTrain points into it.
+ */
+const SCRATCH = new GradingScratch();
+
+/**
  * Grades one train (shared domain notes, "Grading"): per channel, dead / mains-only / saturated
  * channels are flagged and excluded; live channels are judged on their envelope against their own
  * pre-stimulus baseline (see analyseSignal); a responder that is a zero-lag scaled copy of a stronger
@@ -85,9 +92,9 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig): Gra
   const pulses = pulseOffsets(epoch);
   // Pulse-locked artifact leftovers (tails, DC steps, filter ringing) out of the train before anything is judged.
   const offsets = montage.channels.map((c) => c.index * n);
-  const locked = removeLockedArtifacts(epoch.filtered, offsets, pulses, epoch.preSamples + epoch.stimSamples, exclusionMask(epoch, 0), fs, opts.artifactGuardMs);
+  const locked = removeLockedArtifacts(epoch.filtered, offsets, pulses, epoch.preSamples + epoch.stimSamples, exclusionMask(epoch, 0), fs, opts.artifactGuardMs, SCRATCH);
   const filtered = locked.cleaned;
-  const tailMs = artifactTailMs({ ...epoch, filtered }, offsets, pulses);
+  const tailMs = artifactTailMs({ ...epoch, filtered }, offsets, pulses, undefined, SCRATCH);
   const guardMs = Math.max(opts.artifactGuardMs, tailMs);
   if (tailMs > opts.artifactGuardMs) warnings.push(`stimulus artifact tails outlast the blanking: ${tailMs.toFixed(1)} ms more left out after each pulse`);
   const mask = exclusionMask(epoch, guardMs);
