@@ -83,8 +83,8 @@ function keyToBits(key2: number): number {
  * would need), so electrode offsets and slow drift do not push traces off screen: a +5000 uV offset is
  * centred within about a second and a slow drift is followed with a lag of about 0.5 s. Midrange
  * rather than mean: a stimulus artifact weighs about (peak / 2) / 10 more in its column than the mean
- * would give it, a brief, small baseline shift on the display only. Non-finite columns do not
- * move the tracker. When columns were dropped since the previous drain the tracker restarts at the
+ * would give it, a brief, small baseline shift on the display only. The first column with a finite
+ * midrange starts the tracker; a column that would make it non-finite does not move it. When columns were dropped since the previous drain the tracker restarts at the
  * first delivered column (its old value is stale by then).
  *
  * Idle mode (with a `source`): once nobody has drained for `bufferSeconds` (the column buffer is full,
@@ -113,7 +113,6 @@ export class DisplayDecimator {
   /** Baseline per channel, NaN until the first finite column after a (re)start. */
   private readonly dc: Float64Array;
   private readonly dcAlpha: number;
-  private readonly midScratch: Float64Array;
   // The int32 view of the last pushed array (callers reuse their block buffers).
   private lastData: Float32Array | null = null;
   private lastKeys: Int32Array = new Int32Array(0);
@@ -143,7 +142,6 @@ export class DisplayDecimator {
     this.curMin2 = new Float64Array(channelCount).fill(KEY2_ABOVE);
     this.curMax2 = new Float64Array(channelCount).fill(KEY2_BELOW);
     this.dc = new Float64Array(channelCount).fill(Number.NaN);
-    this.midScratch = new Float64Array(channelCount);
     this.dcAlpha = 1 - Math.exp(-1 / (0.5 * columnRate));
   }
 
@@ -489,23 +487,42 @@ export class DisplayDecimator {
     const dc = this.dc;
     if (this.dropped > 0) dc.fill(Number.NaN); // stale after a drop: restart at the first delivered column
     const alpha = this.dcAlpha;
-    const mid = this.midScratch;
     const minRing = this.minRing;
     const maxRing = this.maxRing;
-    // Columns outer, channels inner: the channels' baseline recursions are independent chains.
-    for (let j = 0; j < n; j++) {
-      const slot = (first + j) % cap;
-      columnStartSample[j] = this.colStart[slot]!;
-      for (let c = 0; c < channelCount; c++) mid[c] = (minRing[c * cap + slot]! + maxRing[c * cap + slot]!) * 0.5;
-      for (let c = 0; c < channelCount; c++) {
-        const m = mid[c]!;
-        let b = dc[c]!;
-        if (m - m === 0) b = b === b ? b + alpha * (m - b) : m; // finite columns only; NaN = not started
-        dc[c] = b;
-        const off = b === b ? b : 0;
-        minUv[c * n + j] = minRing[c * cap + slot]! - off;
-        maxUv[c * n + j] = maxRing[c * cap + slot]! - off;
+    for (let j = 0, slot = first; j < n; j++, slot = slot + 1 === cap ? 0 : slot + 1) columnStartSample[j] = this.colStart[slot]!;
+    for (let c = 0; c < channelCount; c++) {
+      const r = c * cap;
+      const o = c * n;
+      let b = dc[c]!;
+      let j = 0;
+      let slot = first;
+      if (b !== b) {
+        // Not started: columns before the first finite one are shown as they are; that one starts the tracker.
+        for (; j < n; j++, slot = slot + 1 === cap ? 0 : slot + 1) {
+          const lo = minRing[r + slot]!;
+          const hi = maxRing[r + slot]!;
+          const m = (lo + hi) * 0.5;
+          if (m - m === 0) {
+            b = m;
+            minUv[o + j] = lo - b;
+            maxUv[o + j] = hi - b;
+            j++;
+            slot = slot + 1 === cap ? 0 : slot + 1;
+            break;
+          }
+          minUv[o + j] = lo;
+          maxUv[o + j] = hi;
+        }
       }
+      for (; j < n; j++, slot = slot + 1 === cap ? 0 : slot + 1) {
+        const lo = minRing[r + slot]!;
+        const hi = maxRing[r + slot]!;
+        const u = b + alpha * ((lo + hi) * 0.5 - b);
+        if (u - u === 0) b = u; // a non-finite column does not move the baseline
+        minUv[o + j] = lo - b;
+        maxUv[o + j] = hi - b;
+      }
+      dc[c] = b;
     }
     const frame: DisplayFrame = {
       channelCount,

@@ -17,8 +17,9 @@ interface Piece {
 /**
  * The documented behaviour, one sample at a time: columns of `spc` samples from each run's first sample,
  * a short column before every gap, min/max in float order with -0 below +0, and the baseline a one-pole
- * tracker (time constant 0.5 s of columns) of each finite column's midrange over the delivered columns,
- * restarted after a drop (none here: the buffer is large).
+ * tracker (time constant 0.5 s of columns) of the columns' midrange over the delivered columns, started
+ * by the first finite one and never moved to a non-finite value, restarted after a drop (none here: the
+ * buffer is large).
  */
 function reference(ch: number, fs: number, spc: number, pieces: readonly Piece[]): { starts: number[]; min: number[][]; max: number[][] } {
   const alpha = 1 - Math.exp(-1 / (0.5 * (fs / spc)));
@@ -35,7 +36,12 @@ function reference(ch: number, fs: number, spc: number, pieces: readonly Piece[]
       const mn = cur.mn[c]!;
       const mx = cur.mx[c]!;
       const mid = (mn + mx) * 0.5;
-      if (Number.isFinite(mid)) dc[c] = Number.isNaN(dc[c]!) ? mid : dc[c]! + alpha * (mid - dc[c]!);
+      if (Number.isNaN(dc[c]!)) {
+        if (Number.isFinite(mid)) dc[c] = mid;
+      } else {
+        const u = dc[c]! + alpha * (mid - dc[c]!);
+        if (Number.isFinite(u)) dc[c] = u;
+      }
       const off = Number.isNaN(dc[c]!) ? 0 : dc[c]!;
       min[c]!.push(Math.fround(mn - off));
       max[c]!.push(Math.fround(mx - off));
