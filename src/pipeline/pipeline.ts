@@ -152,7 +152,9 @@ interface PendingEpoch {
  *   missing (a lost frame, before its retransmission), so a late report is still blanked in every epoch;
  *   if a source stops confirming, an epoch waits at most settings.epoch.maxConfirmWaitMs of data.
  * Epochs are identical in both modes (and to one batch run) whenever the lagging source's reports came
- * within the lag. A stimulation reported even later (or behind its confirmation) whose blanking reaches
+ * within the lag. Measured (bench/grading.bench.ts, 16 ch x 10 kHz streamed at real time in 10 ms blocks):
+ * from the arrival of the block holding a train's last window sample to its grade, 'confirmed' costs the
+ * pipeline about 0.2 ms of CPU (p99 1 ms) before grading starts; 'lagging' adds the 100 ms lag. A stimulation reported even later (or behind its confirmation) whose blanking reaches
  * samples already filtered restarts the run, so every pulse known at the cut is blanked before the filters
  * see it and the result equals one run at the cut.
  * Trade-off: epoch samples differ from a continuously running filter by at most the warm-up residue
