@@ -47,7 +47,7 @@ export interface DisplaySource {
 const KEY2_ABOVE = 2 ** 33;
 const KEY2_BELOW = -(2 ** 33);
 /** Samples read from the source per step when an idle decimator catches up at drain time. */
-const CATCH_UP_FRAMES = 2048;
+const CATCH_UP_FRAMES = 1024;
 /** Gap-separated spans an idle decimator remembers; older ones are dropped (and counted). */
 const MAX_IDLE_SPANS = 64;
 
@@ -62,11 +62,13 @@ function keyToBits(key2: number): number {
  * oldest, counted and shown"). It reads the raw uV signal (filtering is spent only on epochs, see
  * pipeline.ts) and gives, per channel and column of `samplesPerColumn` samples, the exact min and max.
  *
- * Cost (the per-sample work of the whole pipeline is dominated by it; budget: 16 ch x 10 kHz at
- * >= 1000x real time for pipeline and grading): about 2-2.5 ns per sample on the 2-core test machine
- * (bench/pipeline.bench.ts, "display push"), no allocation until `drain`. On noisy EMG with 10-sample
+ * Cost (the largest per-sample cost of the pipeline; budget: 16 ch x 10 kHz at >= 1000x real time for
+ * pipeline and grading, 6 ns per sample all in): about 3 ns per sample for `push` on the loaded 2-core
+ * test machine (bench/pipeline.bench.ts "display push", 16 ch, 100-sample blocks of noise; the
+ * compare-and-branch version took about 11 ns there), plus about 1 ns per sample for a drain every 50
+ * columns; `push` allocates only an int32 view of a new input array. On noisy EMG with 10-sample
  * columns, compare-and-branch min/max mispredicts about every other sample and V8 compiles `Math.min`
- * to branches too, so the fold has no data-dependent branch:
+ * to branches too (no cmov), so the fold has no data-dependent branch:
  * - each float32 is read as int32 bits and mapped to an order-preserving key
  *   (`b ^ ((b >> 31) & 0x7fffffff)`: flips the magnitude bits of negative values), so the key order is
  *   the float order (-0 sorts just below +0; a NaN above +Infinity, or below -Infinity with its sign
