@@ -109,16 +109,11 @@ export function removeLockedArtifacts(
   // The filters' response builds up over the first pulses: average from the steady part of the train.
   const k0 = np >= 8 ? 3 : np >= 5 ? 1 : 0;
   const cnt = scratch.f64(F64_CNT, L).fill(0);
-  for (let k = k0; k < np; k++) {
-    const p = pulses[k]!;
-    const len = ends[k]! - p;
-    for (let j = 0; j < len; j++) if (mask[p + j] !== 1) cnt[j]! += 1;
-  }
+  for (let k = k0; k < np; k++) countKept(mask, pulses[k]!, ends[k]! - pulses[k]!, cnt);
   // Positions judged: seen in at least half the averaged intervals.
   const used = np - k0;
   const keepAll = scratch.i32(I32_KEEP, L);
-  let m = 0;
-  for (let j = 0; j < L; j++) if (cnt[j]! >= Math.max(1, used / 2)) keepAll[m++] = j;
+  const m = keptPositions(cnt, Math.max(1, used / 2), keepAll);
   if (m < 8) return none;
   const keep = keepAll.subarray(0, m);
   const j0 = keep[0]!;
@@ -129,25 +124,16 @@ export function removeLockedArtifacts(
   // terms in the same order as a per-sample mask test would.
   let maxRuns = 0;
   for (let k = k0; k < np; k++) maxRuns += Math.max(0, ends[k]! - pulses[k]! - j0 + 1) >> 1 || 1;
-  const runFrom = scratch.i32(I32_RUN_FROM, maxRuns + np);
-  const runTo = scratch.i32(I32_RUN_TO, maxRuns + np);
-  const pulseRuns = scratch.i32(I32_PULSE_RUNS, np + 1);
+  const runs: IntervalRuns = {
+    from: scratch.i32(I32_RUN_FROM, maxRuns + np),
+    to: scratch.i32(I32_RUN_TO, maxRuns + np),
+    perPulse: scratch.i32(I32_PULSE_RUNS, np + 1),
+  };
   let nRuns = 0;
-  for (let k = 0; k <= k0; k++) pulseRuns[k] = 0;
+  for (let k = 0; k <= k0; k++) runs.perPulse[k] = 0;
   for (let k = k0; k < np; k++) {
-    const p = pulses[k]!;
-    const len = ends[k]! - p;
-    let j = j0;
-    while (j < len) {
-      while (j < len && mask[p + j] === 1) j++;
-      if (j >= len) break;
-      const from = j;
-      while (j < len && mask[p + j] !== 1) j++;
-      runFrom[nRuns] = from;
-      runTo[nRuns] = j;
-      nRuns++;
-    }
-    pulseRuns[k + 1] = nRuns;
+    nRuns = listRuns(mask, pulses[k]!, j0, ends[k]! - pulses[k]!, runs, nRuns);
+    runs.perPulse[k + 1] = nRuns;
   }
 
   // Pulse-locked robust means, one row per channel, over kept positions: the mean over the pulses whose
@@ -155,69 +141,22 @@ export function removeLockedArtifacts(
   // pulses only (an onset-only response, a burst) stays out of it and the fit never imprints it onto the
   // other pulses. (A per-position median would do the same at many times the cost.)
   const C = offsets.length;
-  const sum = scratch.f64(F64_SUM, L);
-  const cnt2 = scratch.f64(F64_CNT2, L);
-  const full = scratch.f64(F64_FULL, L);
-  const energy = scratch.f64(F64_ENERGY, np).fill(0);
-  const sorted = scratch.f64(F64_MEDIAN, np);
+  const work: MeanWork = {
+    sum: scratch.f64(F64_SUM, L),
+    count: scratch.f64(F64_CNT2, L),
+    full: scratch.f64(F64_FULL, L),
+    energy: scratch.f64(F64_ENERGY, np).fill(0),
+    sorted: scratch.f64(F64_MEDIAN, np),
+  };
   const avgAll = scratch.f64(F64_AVG, C * m);
   const avg: Float64Array[] = [];
   for (let c = 0; c < C; c++) {
-    const off = offsets[c]!;
     const a = avgAll.subarray(c * m, (c + 1) * m);
     avg.push(a);
-    // Mean over every averaged interval: its counts are `cnt` (positions from j0 on).
-    sum.fill(0);
-    for (let k = k0; k < np; k++) addRuns(x, off + pulses[k]!, runFrom, runTo, pulseRuns[k]!, pulseRuns[k + 1]!, sum);
-    for (let q = 0; q < m; q++) {
-      const j = keep[q]!;
-      a[q] = cnt[j]! > 0 ? sum[j]! / cnt[j]! : 0;
-    }
-    full.fill(0);
-    for (let q = 0; q < m; q++) full[keep[q]!] = a[q]!;
-    for (let k = k0; k < np; k++) {
-      const len = ends[k]! - pulses[k]!;
-      energy[k] = residualEnergy(x, off + pulses[k]!, runFrom, runTo, pulseRuns[k]!, pulseRuns[k + 1]!, full) / Math.max(1, len - j0);
-    }
-    for (let k = k0; k < np; k++) sorted[k - k0] = energy[k]!;
-    const typical = 2 * medianOf(sorted, np - k0);
-    let allTypical = true;
-    for (let k = k0; k < np; k++) if (!(energy[k]! <= typical)) allTypical = false;
-    // With every interval typical the robust mean is the mean above, term for term.
-    if (allTypical) continue;
-    sum.fill(0);
-    cnt2.fill(0);
-    for (let k = k0; k < np; k++) {
-      if (!(energy[k]! <= typical)) continue;
-      addRunsCounting(x, off + pulses[k]!, runFrom, runTo, pulseRuns[k]!, pulseRuns[k + 1]!, sum, cnt2);
-    }
-    for (let q = 0; q < m; q++) {
-      const j = keep[q]!;
-      a[q] = cnt2[j]! > 0 ? sum[j]! / cnt2[j]! : 0;
-    }
+    robustLockedMean(x, offsets[c]!, pulses, ends, k0, j0, runs, keep, cnt, work, a);
   }
 
-  // Orthonormal smooth basis over kept positions: constant, ramp, tail decays from the end of blanking.
-  const raw: Float64Array[] = [];
-  raw.push(new Float64Array(m).fill(1));
-  raw.push(Float64Array.from(keep, (j) => (j - j0) / L));
-  for (const tau of TAIL_TAU_MS) {
-    const t = (tau * sampleRateHz) / 1000;
-    raw.push(Float64Array.from(keep, (j) => Math.exp(-(j - j0) / t)));
-  }
-  const basis: Float64Array[] = [];
-  for (const v of raw) {
-    const u = Float64Array.from(v);
-    for (const b of basis) {
-      const d = dot(u, b);
-      for (let q = 0; q < m; q++) u[q]! -= d * b[q]!;
-    }
-    const nrm = Math.sqrt(dot(u, u));
-    if (nrm > 1e-9 * Math.sqrt(m)) {
-      for (let q = 0; q < m; q++) u[q]! /= nrm;
-      basis.push(u);
-    }
-  }
+  const basis = smoothBasis(keep, L, sampleRateHz);
   // Residual of each average beyond the smooth shapes; unit-normalised copies find the shared shapes.
   const residAll = scratch.f64(F64_RESID, C * m);
   const unitAll = scratch.f64(F64_UNIT, C * m);
@@ -226,18 +165,23 @@ export function removeLockedArtifacts(
   for (let c = 0; c < C; c++) {
     const r = residAll.subarray(c * m, (c + 1) * m);
     r.set(avg[c]!);
-    for (const b of basis) {
-      const d = dot(r, b);
-      for (let q = 0; q < m; q++) r[q]! -= d * b[q]!;
-    }
+    for (const b of basis) subtractScaledVec(r, dot(r, b), b);
     resid.push(r);
     const u = unitAll.subarray(c * m, (c + 1) * m);
     const nrm = Math.sqrt(dot(r, r));
-    if (nrm > 0) for (let q = 0; q < m; q++) u[q] = r[q]! / nrm;
+    if (nrm > 0) divideInto(u, r, nrm);
     else u.set(r);
     unit.push(u);
   }
-  const gram: number[][] = unit.map((a) => unit.map((b) => dot(a, b)));
+  // Symmetric: each pair once (a * b === b * a, so dot(a, b) === dot(b, a) exactly).
+  const gram: number[][] = unit.map(() => new Array<number>(C).fill(0));
+  for (let i = 0; i < C; i++) {
+    for (let j = i; j < C; j++) {
+      const d = dot(unit[i]!, unit[j]!);
+      gram[i]![j] = d;
+      gram[j]![i] = d;
+    }
+  }
   const { values, vectors } = jacobiEigen(gram);
   const order = descendingOrder(values);
   const common: Float64Array[] = [];
@@ -256,43 +200,158 @@ export function removeLockedArtifacts(
   }
 
   const removedRmsUv: number[] = [];
-  const work = scratch.f64(F64_WORK, 2 * m + L);
-  const f = work.subarray(0, m);
-  const rest = work.subarray(m, 2 * m);
-  const energyAt = work.subarray(2 * m, 2 * m + L);
-  const fit = full;
+  const buf = scratch.f64(F64_WORK, 2 * m + L);
+  const fitWork: FitWork = { f: buf.subarray(0, m), rest: buf.subarray(m, 2 * m), energyAt: buf.subarray(2 * m, 2 * m + L), fit: work.full };
   const compactFrom = j0 + Math.round((guardMs * sampleRateHz) / 1000);
   const compactWindow = Math.min(Math.round((COMPACT_WINDOW_MS * sampleRateHz) / 1000), Math.floor(0.35 * L));
   for (let c = 0; c < C; c++) {
-    const a = avg[c]!;
-    const r = resid[c]!;
-    for (let q = 0; q < m; q++) f[q] = a[q]! - r[q]!; // the smooth part
-    rest.set(r);
-    for (const u of common) {
-      const d = dot(r, u);
-      for (let q = 0; q < m; q++) {
-        f[q]! += d * u[q]!;
-        rest[q]! -= d * u[q]!;
-      }
-    }
-    // What is still pulse-locked counts as a response only if it is a wave at a physiological latency
-    // (a compound response lasts a few ms); locked energy spread over the whole interval is filter
-    // ringing from an artifact the shapes above did not fit (an amplifier saturated past the blanking),
-    // and is removed too.
-    if (compactness(rest, keep, compactFrom, L, compactWindow, energyAt) < COMPACT_MIN_FRACTION) {
-      for (let q = 0; q < m; q++) f[q] = a[q]!;
-    }
-    fit.fill(0);
-    let ss = 0;
-    for (let q = 0; q < m; q++) {
-      fit[keep[q]!] = f[q]!;
-      ss += f[q]! * f[q]!;
-    }
-    removedRmsUv.push(Math.sqrt(ss / m));
-    const off = offsets[c]!;
-    for (let k = 0; k < np; k++) subtractFit(cleaned, off + pulses[k]!, j0, ends[k]! - pulses[k]!, fit);
+    removedRmsUv.push(removeFit(cleaned, offsets[c]!, pulses, ends, j0, L, keep, avg[c]!, resid[c]!, common, compactFrom, compactWindow, fitWork));
   }
   return { cleaned, removedRmsUv, commonShapes: common.length };
+}
+
+interface FitWork {
+  readonly f: Float64Array;
+  readonly rest: Float64Array;
+  readonly energyAt: Float64Array;
+  readonly fit: Float64Array;
+}
+
+/**
+ * One channel's artifact-like part of its locked mean `a` (residual `r` beyond the smooth shapes):
+ * the smooth part plus its shared shapes, or all of `a` when what is left is not response-like.
+ * Subtracts it from every interval of the train in `cleaned`; returns its RMS.
+ */
+function removeFit(
+  cleaned: Float32Array, off: number, pulses: readonly number[], ends: readonly number[], j0: number, L: number, keep: Int32Array,
+  a: Float64Array, r: Float64Array, common: readonly Float64Array[], compactFrom: number, compactWindow: number, w: FitWork,
+): number {
+  const { f, rest, energyAt, fit } = w;
+  const m = keep.length;
+  for (let q = 0; q < m; q++) f[q] = a[q]! - r[q]!; // the smooth part
+  rest.set(r);
+  for (const u of common) {
+    const d = dot(r, u);
+    for (let q = 0; q < m; q++) {
+      f[q]! += d * u[q]!;
+      rest[q]! -= d * u[q]!;
+    }
+  }
+  // What is still pulse-locked counts as a response only if it is a wave at a physiological latency
+  // (a compound response lasts a few ms); locked energy spread over the whole interval is filter
+  // ringing from an artifact the shapes above did not fit (an amplifier saturated past the blanking),
+  // and is removed too.
+  if (compactness(rest, keep, compactFrom, L, compactWindow, energyAt) < COMPACT_MIN_FRACTION) {
+    for (let q = 0; q < m; q++) f[q] = a[q]!;
+  }
+  fit.fill(0);
+  let ss = 0;
+  for (let q = 0; q < m; q++) {
+    fit[keep[q]!] = f[q]!;
+    ss += f[q]! * f[q]!;
+  }
+  for (let k = 0; k < pulses.length; k++) subtractFit(cleaned, off + pulses[k]!, j0, ends[k]! - pulses[k]!, fit);
+  return Math.sqrt(ss / m);
+}
+
+interface IntervalRuns {
+  readonly from: Int32Array;
+  readonly to: Int32Array;
+  /** Runs of interval k: perPulse[k] .. perPulse[k + 1] - 1. */
+  readonly perPulse: Int32Array;
+}
+
+interface MeanWork {
+  readonly sum: Float64Array;
+  readonly count: Float64Array;
+  readonly full: Float64Array;
+  readonly energy: Float64Array;
+  readonly sorted: Float64Array;
+}
+
+/** cnt[j] += 1 where sample p + j of the interval (length len) is kept. */
+function countKept(mask: Uint8Array, p: number, len: number, cnt: Float64Array): void {
+  for (let j = 0; j < len; j++) if (mask[p + j] !== 1) cnt[j]! += 1;
+}
+
+/** Positions j with cnt[j] >= min into keep; returns how many. */
+function keptPositions(cnt: Float64Array, min: number, keep: Int32Array): number {
+  let m = 0;
+  for (let j = 0; j < cnt.length; j++) if (cnt[j]! >= min) keep[m++] = j;
+  return m;
+}
+
+/** Appends the runs of kept positions [j0, len) of the interval at p, from run index r; returns the next run index. */
+function listRuns(mask: Uint8Array, p: number, j0: number, len: number, runs: IntervalRuns, r: number): number {
+  let j = j0;
+  while (j < len) {
+    while (j < len && mask[p + j] === 1) j++;
+    if (j >= len) break;
+    const from = j;
+    while (j < len && mask[p + j] !== 1) j++;
+    runs.from[r] = from;
+    runs.to[r] = j;
+    r++;
+  }
+  return r;
+}
+
+/**
+ * The channel's pulse-locked mean over kept positions into `a`: over every averaged interval, then, when
+ * some interval's residual energy is above twice the median interval's, over the typical ones only.
+ */
+function robustLockedMean(
+  x: Float32Array, off: number, pulses: readonly number[], ends: readonly number[], k0: number, j0: number,
+  runs: IntervalRuns, keep: Int32Array, cnt: Float64Array, w: MeanWork, a: Float64Array,
+): void {
+  const np = pulses.length;
+  const { sum, count, full, energy, sorted } = w;
+  // Mean over every averaged interval: its counts are `cnt` (positions from j0 on).
+  sum.fill(0);
+  for (let k = k0; k < np; k++) addRuns(x, off + pulses[k]!, runs.from, runs.to, runs.perPulse[k]!, runs.perPulse[k + 1]!, sum);
+  ratioAtKept(sum, cnt, keep, a);
+  full.fill(0);
+  scatterAtKept(full, keep, a);
+  for (let k = k0; k < np; k++) {
+    const len = ends[k]! - pulses[k]!;
+    energy[k] = residualEnergy(x, off + pulses[k]!, runs.from, runs.to, runs.perPulse[k]!, runs.perPulse[k + 1]!, full) / Math.max(1, len - j0);
+  }
+  for (let k = k0; k < np; k++) sorted[k - k0] = energy[k]!;
+  const typical = 2 * medianOf(sorted, np - k0);
+  let allTypical = true;
+  for (let k = k0; k < np; k++) if (!(energy[k]! <= typical)) allTypical = false;
+  // With every interval typical the robust mean is the mean above, term for term.
+  if (allTypical) return;
+  sum.fill(0);
+  count.fill(0);
+  for (let k = k0; k < np; k++) {
+    if (!(energy[k]! <= typical)) continue;
+    addRunsCounting(x, off + pulses[k]!, runs.from, runs.to, runs.perPulse[k]!, runs.perPulse[k + 1]!, sum, count);
+  }
+  ratioAtKept(sum, count, keep, a);
+}
+
+/** a[q] = sum[j] / count[j] (0 where nothing was counted) at the kept positions j = keep[q]. */
+function ratioAtKept(sum: Float64Array, count: Float64Array, keep: Int32Array, a: Float64Array): void {
+  for (let q = 0; q < keep.length; q++) {
+    const j = keep[q]!;
+    a[q] = count[j]! > 0 ? sum[j]! / count[j]! : 0;
+  }
+}
+
+/** full[keep[q]] = a[q]. */
+function scatterAtKept(full: Float64Array, keep: Int32Array, a: Float64Array): void {
+  for (let q = 0; q < keep.length; q++) full[keep[q]!] = a[q]!;
+}
+
+/** r -= d * b. */
+function subtractScaledVec(r: Float64Array, d: number, b: Float64Array): void {
+  for (let q = 0; q < r.length; q++) r[q]! -= d * b[q]!;
+}
+
+/** u = r / nrm. */
+function divideInto(u: Float64Array, r: Float64Array, nrm: number): void {
+  for (let q = 0; q < r.length; q++) u[q] = r[q]! / nrm;
 }
 
 /** sum[j] += x[base + j] over the runs [from, to) of positions. */
@@ -330,6 +389,48 @@ function residualEnergy(x: Float32Array, base: number, runFrom: Int32Array, runT
 /** y[base + j] -= fit[j] for j in [from, to). */
 function subtractFit(y: Float32Array, base: number, from: number, to: number, fit: Float64Array): void {
   for (let j = from; j < to; j++) y[base + j]! -= fit[j]!;
+}
+
+/**
+ * Orthonormal smooth basis over the kept positions: constant, ramp, tail decays from the end of blanking
+ * (Gram-Schmidt in that order). It depends on the positions only, which repeat from train to train, so
+ * the last one is kept and reused (read only).
+ */
+function smoothBasis(keep: Int32Array, L: number, sampleRateHz: number): readonly Float64Array[] {
+  const hit = lastBasis;
+  if (hit !== null && hit.L === L && hit.sampleRateHz === sampleRateHz && sameInts(hit.keep, keep)) return hit.basis;
+  const m = keep.length;
+  const j0 = keep[0]!;
+  const raw: Float64Array[] = [];
+  raw.push(new Float64Array(m).fill(1));
+  raw.push(Float64Array.from(keep, (j) => (j - j0) / L));
+  for (const tau of TAIL_TAU_MS) {
+    const t = (tau * sampleRateHz) / 1000;
+    raw.push(Float64Array.from(keep, (j) => Math.exp(-(j - j0) / t)));
+  }
+  const basis: Float64Array[] = [];
+  for (const v of raw) {
+    const u = Float64Array.from(v);
+    for (const b of basis) {
+      const d = dot(u, b);
+      for (let q = 0; q < m; q++) u[q]! -= d * b[q]!;
+    }
+    const nrm = Math.sqrt(dot(u, u));
+    if (nrm > 1e-9 * Math.sqrt(m)) {
+      for (let q = 0; q < m; q++) u[q]! /= nrm;
+      basis.push(u);
+    }
+  }
+  lastBasis = { L, sampleRateHz, keep: Int32Array.from(keep), basis };
+  return basis;
+}
+
+let lastBasis: { readonly L: number; readonly sampleRateHz: number; readonly keep: Int32Array; readonly basis: readonly Float64Array[] } | null = null;
+
+function sameInts(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Largest fraction of the waveform's energy within `w` consecutive positions of the interval (circular: a late response wraps into the next interval). */

@@ -228,11 +228,34 @@ function finite(a: ArrayLike<number>, from = 0, to = a.length): number[] {
 }
 
 export function median(v: readonly number[]): number {
-  if (v.length === 0) return Number.NaN;
+  const n = v.length;
+  if (n === 0) return Number.NaN;
+  if (n <= MEDIAN_SMALL.length) {
+    // A stable insertion sort orders NaN-free values exactly as the comparator sort below (equal values,
+    // such as 0 and -0, keep their order), without copying and sorting an array per call.
+    const s = MEDIAN_SMALL;
+    let nan = false;
+    for (let i = 0; i < n && !nan; i++) {
+      const x = v[i]!;
+      if (Number.isNaN(x)) nan = true;
+      let j = i;
+      while (j > 0 && s[j - 1]! > x) {
+        s[j] = s[j - 1]!;
+        j--;
+      }
+      s[j] = x;
+    }
+    if (!nan) {
+      const m = n >> 1;
+      return n % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+    }
+  }
   const s = [...v].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
+
+const MEDIAN_SMALL = new Float64Array(64);
 
 function mean(v: readonly number[]): number {
   if (v.length === 0) return Number.NaN;
@@ -261,11 +284,44 @@ export function checkRaw(raw: Float32Array, offset: number, n: number, mask: Uin
   return checkRawRange(raw, offset, 0, n, mask, sampleRateHz, preSamples);
 }
 
-/** checkRaw over samples [from, to) of the channel only (the pre-stimulus window is a cheap first look). */
+/**
+ * checkRaw over samples [from, to) of the channel only (the pre-stimulus window is a cheap first look).
+ * Cost: one pass for the level and both mains-delay differences, one for the rails.
+ */
 export function checkRawRange(raw: Float32Array, offset: number, from: number, to: number, mask: Uint8Array, sampleRateHz: number, preSamples: number): RawCheck {
-  let sum = 0;
-  let ss0 = 0;
-  let count = 0;
+  // one pass for both mains frequencies
+  const p50 = sampleRateHz / 50;
+  const p60 = sampleRateHz / 60;
+  const a50 = Math.floor(p50), f50 = p50 - a50;
+  const a60 = Math.floor(p60), f60 = p60 - a60;
+  const s = RAW_SUMS.fill(0);
+  const mainsFrom = from + a50 + 1;
+  levelSums(raw, offset, from, Math.min(to, mainsFrom), mask, s);
+  levelAndMainsSums(raw, offset, mainsFrom, to, mask, a50, f50, a60, f60, s);
+  const sum = s[0]!, ss0 = s[1]!, count = s[2]!, d50 = s[3]!, n50 = s[4]!, d60 = s[5]!, n60 = s[6]!;
+  const dc = count > 0 ? sum / count : 0;
+  const totalRmsUv = count > 0 ? Math.sqrt(Math.max(0, ss0 / count - dc * dc)) : 0;
+  const r50 = n50 > 0 ? Math.sqrt(d50 / n50 / 2) : 0;
+  const r60 = n60 > 0 ? Math.sqrt(d60 / n60 / 2) : 0;
+  const best = r50 <= r60 ? { res: r50, hz: 50 as const } : { res: r60, hz: 60 as const };
+  const residualRmsUv = Math.min(best.res, totalRmsUv);
+  // Resting signal pinned at the rails means a saturated amplifier or an electrode off the skin.
+  const atRail = railCount(raw, offset, preSamples);
+  return {
+    totalRmsUv,
+    residualRmsUv,
+    mainsRmsUv: Math.sqrt(Math.max(0, totalRmsUv ** 2 - residualRmsUv ** 2)),
+    mainsHz: best.hz,
+    railFraction: preSamples > 0 ? atRail / preSamples : 0,
+  };
+}
+
+/** checkRawRange's sums: level sum, sum of squares, count; 50 Hz and 60 Hz squared differences and counts. */
+const RAW_SUMS = new Float64Array(7);
+
+/** Adds kept finite samples of [from, to) to the level sums. */
+function levelSums(raw: Float32Array, offset: number, from: number, to: number, mask: Uint8Array, s: Float64Array): void {
+  let sum = s[0]!, ss0 = s[1]!, count = s[2]!;
   for (let i = from; i < to; i++) {
     if (mask[i] === 1) continue;
     const v = raw[offset + i]!;
@@ -274,17 +330,27 @@ export function checkRawRange(raw: Float32Array, offset: number, from: number, t
     ss0 += v * v;
     count++;
   }
-  const dc = count > 0 ? sum / count : 0;
-  const totalRmsUv = count > 0 ? Math.sqrt(Math.max(0, ss0 / count - dc * dc)) : 0;
-  // one pass for both mains frequencies
-  const p50 = sampleRateHz / 50;
-  const p60 = sampleRateHz / 60;
-  const a50 = Math.floor(p50), f50 = p50 - a50;
-  const a60 = Math.floor(p60), f60 = p60 - a60;
-  let d50 = 0, n50 = 0, d60 = 0, n60 = 0;
-  for (let i = from + a50 + 1; i < to; i++) {
+  s[0] = sum;
+  s[1] = ss0;
+  s[2] = count;
+}
+
+/**
+ * levelSums plus, per kept sample, its difference from the signal one mains period earlier (linear
+ * interpolation between the two samples around the delay) for 50 and 60 Hz. Each sum takes the samples
+ * in order, as separate passes would.
+ */
+function levelAndMainsSums(raw: Float32Array, offset: number, from: number, to: number, mask: Uint8Array, a50: number, f50: number, a60: number, f60: number, s: Float64Array): void {
+  let sum = s[0]!, ss0 = s[1]!, count = s[2]!;
+  let d50 = s[3]!, n50 = s[4]!, d60 = s[5]!, n60 = s[6]!;
+  for (let i = from; i < to; i++) {
     if (mask[i] === 1) continue;
     const v = raw[offset + i]!;
+    if (Number.isFinite(v)) {
+      sum += v;
+      ss0 += v * v;
+      count++;
+    }
     if (mask[i - a50] !== 1 && mask[i - a50 - 1] !== 1) {
       const d = v - ((1 - f50) * raw[offset + i - a50]! + f50 * raw[offset + i - a50 - 1]!);
       if (Number.isFinite(d)) { d50 += d * d; n50++; }
@@ -294,27 +360,37 @@ export function checkRawRange(raw: Float32Array, offset: number, from: number, t
       if (Number.isFinite(d)) { d60 += d * d; n60++; }
     }
   }
-  const r50 = n50 > 0 ? Math.sqrt(d50 / n50 / 2) : 0;
-  const r60 = n60 > 0 ? Math.sqrt(d60 / n60 / 2) : 0;
-  const best = r50 <= r60 ? { res: r50, hz: 50 as const } : { res: r60, hz: 60 as const };
-  const residualRmsUv = Math.min(best.res, totalRmsUv);
-  // Resting signal pinned at the rails means a saturated amplifier or an electrode off the skin.
+  s[0] = sum;
+  s[1] = ss0;
+  s[2] = count;
+  s[3] = d50;
+  s[4] = n50;
+  s[5] = d60;
+  s[6] = n60;
+}
+
+/**
+ * Samples of [0, preSamples) at the signal's extreme values (0 when the signal is constant), in one pass:
+ * each extreme's count restarts when a new extreme appears, so it ends as the count of samples equal to
+ * the final minimum and maximum (NaN is never counted, and -0 counts as 0, as with ===).
+ */
+function railCount(raw: Float32Array, offset: number, preSamples: number): number {
   let lo = Infinity;
   let hi = -Infinity;
+  let nLo = 0;
+  let nHi = 0;
   for (let i = 0; i < preSamples; i++) {
     const v = raw[offset + i]!;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
+    if (v < lo) {
+      lo = v;
+      nLo = 1;
+    } else if (v === lo) nLo++;
+    if (v > hi) {
+      hi = v;
+      nHi = 1;
+    } else if (v === hi) nHi++;
   }
-  let atRail = 0;
-  if (hi > lo) for (let i = 0; i < preSamples; i++) if (raw[offset + i] === lo || raw[offset + i] === hi) atRail++;
-  return {
-    totalRmsUv,
-    residualRmsUv,
-    mainsRmsUv: Math.sqrt(Math.max(0, totalRmsUv ** 2 - residualRmsUv ** 2)),
-    mainsHz: best.hz,
-    railFraction: preSamples > 0 ? atRail / preSamples : 0,
-  };
+  return hi > lo ? nLo + nHi : 0;
 }
 
 /** Channel state from its raw check and the other channels' (relative test: a quiet channel among live ones). */

@@ -62,6 +62,8 @@ const rank = (p: WaveformPattern): number => PATTERNS.indexOf(p);
  * is synchronous and never re-entered, and nothing in a GradedTrain points into it.
  */
 const SCRATCH = new GradingScratch();
+/** Scratch slot of the crosstalk residual (see scratch.ts). */
+const F64_COPY_RESIDUAL = 12;
 
 /**
  * Grades one train (shared domain notes, "Grading"): per channel, dead / mains-only / saturated
@@ -134,7 +136,7 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig): Gra
       }
     }
     if (bestJ >= 0 && Math.abs(bestR) >= opts.crosstalkMinCorrelation) {
-      const { residual, gain } = removeCopy(filtered, channels[i]!.index * n, filtered, channels[bestJ]!.index * n, n, trainFrom, n, mask);
+      const { residual, gain } = removeCopy(filtered, channels[i]!.index * n, filtered, channels[bestJ]!.index * n, n, trainFrom, n, mask, SCRATCH.f64(F64_COPY_RESIDUAL, n));
       const own = analyseSignal(residual, 0, layout, mask, pulses, trainMs, opts);
       const src = channelName(channels[bestJ]!);
       if (!own.responding) {
