@@ -53,6 +53,14 @@ export function gradeEdfFile(file: string, opts: GradeFileOptions): { lines: Gra
   const mains = parseMains(opts.mains ?? 'auto');
   const session: EdfSession = openEdfSession(file, { montageFile: opts.montage ?? null });
   try {
+    const unreadable = session.unreadableStimulations;
+    if (unreadable.length > 0 && session.stimulations.length === 0) {
+      const first = unreadable[0]!;
+      throw new UserError(
+        `${file}: none of its ${unreadable.length} stimulation annotation(s) could be read, nothing to grade ` +
+          `(first, at ${first.annotation.onsetS} s: '${first.annotation.text}': ${first.reason})`,
+      );
+    }
     const trainsIn = session.stimulations.filter((e) => e.stimulation.mode === 'train');
     const onsetBySample = new Map<number, number>();
     for (const s of session.stimulationAnnotations) if (!onsetBySample.has(s.event.sampleIndex)) onsetBySample.set(s.event.sampleIndex, s.annotation.onsetS);
@@ -61,6 +69,7 @@ export function gradeEdfFile(file: string, opts: GradeFileOptions): { lines: Gra
       { montage: session.montage, rules, mains },
     );
     const warnings = [...session.warnings];
+    if (unreadable.length > 0) warnings.push(`${unreadable.length} of ${unreadable.length + session.stimulationAnnotations.length} stimulation annotations unreadable and skipped`);
     for (const e of result.events) if (e.type === 'skipped') warnings.push(`train at sample ${e.onsetSample} not graded: ${e.reason}`);
     if (result.trains.length !== trainsIn.length) warnings.push(`${trainsIn.length} trains in the file, ${result.trains.length} graded`);
     const lines = result.trains.map((t) => gradeLine(t, onsetBySample.get(t.onsetSample) ?? t.onsetS));

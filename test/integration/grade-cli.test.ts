@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,17 @@ describe('sdrlog grade', () => {
     expect(bad.status).toBe(2);
     expect(bad.stdout).toBe('');
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    // One stimulation annotation damaged (same length, so the file stays valid EDF+): the rest is graded, with a summary.
+    const bytes = readFileSync(edf);
+    const at = bytes.indexOf(Buffer.from(' ma='));
+    expect(at).toBeGreaterThan(0);
+    Buffer.from(' mx=').copy(bytes, at);
+    const damaged = path.join(dir, 'damaged.edf');
+    writeFileSync(damaged, bytes);
+    const partly = spawnSync(process.execPath, [BIN, 'grade', damaged, '--json'], { encoding: 'utf8' });
+    expect(partly.status).toBe(0);
+    expect(partly.stdout.trim().split('\n')).toHaveLength(truth.length - 1);
+    expect(partly.stderr).toContain(`sdrlog: warning: 1 of ${truth.length} stimulation annotations unreadable and skipped`);
     const rules = spawnSync(process.execPath, [BIN, 'grade', edf, '--rules', 'nonsense'], { encoding: 'utf8' });
     expect(rules.status).toBe(2);
     expect(rules.stderr).toMatch(/unknown rule preset/);

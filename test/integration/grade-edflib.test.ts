@@ -236,15 +236,16 @@ describe('EDF+ written by EDFlib', () => {
     }
   });
 
-  it('sdrlog grade on the EDFlib file grades no train and warns once per cut stimulation', () => {
+  it('sdrlog grade on the EDFlib file: every stimulation cut, so one error line naming the first, exit 2', () => {
     const { theirs, rc } = prepare();
     const r = grade(theirs);
-    // Warnings, not an error: a file whose stimulation annotations cannot be read is still a readable
-    // recording (src/formats/README.md). Nothing is graded, and nothing is graded wrongly.
-    expect(r.status).toBe(0);
+    // The recording is readable, but not one of its stimulation annotations is: nothing can be graded,
+    // which is bad input (architecture.md: a clear error and a non-zero exit), not an empty result.
+    expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
-    const warnings = r.stderr.trim().split('\n');
-    expect(warnings.filter((w) => /^sdrlog: warning: stimulation annotation at .* 'stim root=\w+ side=[LR] rootlet=\d+ mode=train' ignored: missing 'ma'$/.test(w))).toHaveLength(rc.events.length);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`none of its ${rc.events.length} stimulation annotation\\(s\\) could be read, nothing to grade \\(first, at [0-9.]+ s: 'stim root=\\w+ side=[LR] rootlet=\\d+ mode=train': missing 'ma'\\)$`));
   }, 60_000);
 
   it('EDFlib\'s samples grade like our writer\'s file of the same case, and like the truth', () => {
@@ -287,7 +288,7 @@ describe('EDF+ written by EDFlib', () => {
     });
   }, 120_000);
 
-  it('a truncated EDFlib file: cut in the data, a warning naming the records; cut in the header, one error line and exit 2', () => {
+  it('a truncated EDFlib file: cut in the data, a reader warning naming the records; cut in the header, one error line and exit 2', () => {
     const { dir, theirs, records } = prepare();
     const bytes = readFileSync(theirs);
     const headerBytes = Number(bytes.subarray(184, 192).toString('ascii').trim());
@@ -304,9 +305,11 @@ describe('EDF+ written by EDFlib', () => {
     } finally {
       s.close();
     }
+    // The samples are readable; the command still refuses the file: none of its stimulations can be read (EDFlib cut them).
     const r1 = grade(cut);
-    expect(r1.status).toBe(0);
-    expect(r1.stderr).toContain(`sdrlog: warning: file truncated: header says ${records} data records but only 10 are complete`);
+    expect(r1.status).toBe(2);
+    expect(r1.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r1.stderr).toContain('nothing to grade');
 
     // Cut inside the signal headers.
     const cutHeader = path.join(dir, 'cut-header.edf');

@@ -58,6 +58,8 @@ export interface EdfSession {
   readonly stimulationAnnotations: readonly EdfStimulation[];
   /** Every other annotation (including malformed stim annotations), onset order. Ignored by grading. */
   readonly annotations: readonly EdfAnnotation[];
+  /** Annotations that start like a stimulation (`stim ...`) but could not be read, with the reason; onset order. */
+  readonly unreadableStimulations: readonly { readonly annotation: EdfAnnotation; readonly reason: string }[];
   /** Missing stretches between records of an EDF+D file. */
   readonly gaps: readonly SampleGap[];
   /** Problems that did not stop reading (truncation, malformed annotations, ...). */
@@ -243,6 +245,7 @@ function openFromSource(source: ByteSource, options: OpenEdfOptions): EdfSession
   allAnnotations.sort((a, b) => a.onsetS - b.onsetS);
   const stimulationAnnotations: EdfStimulation[] = [];
   const annotations: EdfAnnotation[] = [];
+  const unreadableStimulations: { annotation: EdfAnnotation; reason: string }[] = [];
   for (const a of allAnnotations) {
     const p = parseStimAnnotation(a.text, a.durationS);
     if (p.kind === 'not-stim') {
@@ -250,6 +253,7 @@ function openFromSource(source: ByteSource, options: OpenEdfOptions): EdfSession
     } else if (p.kind === 'malformed') {
       warnings.push(`stimulation annotation at ${a.onsetS} s '${a.text}' ignored: ${p.reason}`);
       annotations.push(a);
+      unreadableStimulations.push({ annotation: a, reason: p.reason });
     } else {
       const sampleIndex = Math.round((a.onsetS - t0) * sampleRateHz);
       if (sampleIndex < 0) {
@@ -315,6 +319,7 @@ function openFromSource(source: ByteSource, options: OpenEdfOptions): EdfSession
     dataRecords,
     stimulations: stimulationAnnotations.map((s) => s.event),
     stimulationAnnotations,
+    unreadableStimulations,
     annotations,
     gaps,
     warnings,
