@@ -462,15 +462,18 @@ export function analyseSignal(
   const nTrain = layout.postFirst - layout.trainFirst;
   const skipMs = Math.min(opts.onsetSkipMs, opts.onsetSkipMaxFraction * trainMs);
   const skip = Math.min(nTrain - 1, Math.round(skipMs / layout.binMs));
-  const judged: number[] = [];
-  for (let b = layout.trainFirst + Math.max(0, skip); b < layout.postFirst; b++) judged.push(bins[b]!);
-  const judgedFinite = judged.filter((v) => Number.isFinite(v));
-  const above = (v: number): boolean => v > thresholdUv;
-  const fractionAbove = judgedFinite.length > 0 ? judgedFinite.filter(above).length / judgedFinite.length : 0;
-  const thirds = [0, 1, 2].map((t) => judged.slice(Math.floor((t * judged.length) / 3), Math.floor(((t + 1) * judged.length) / 3)));
-  const spanOk = judged.length >= 3 && thirds.every((part) => part.some((v) => Number.isFinite(v) && above(v))) && fractionAbove >= opts.spanFraction;
-  const trainAbove = train.filter(above).length;
+  // The judged bins are bins[judgedFrom .. postFirst - 1]; counted in place rather than copied.
+  const judgedFrom = layout.trainFirst + Math.max(0, skip);
+  const nJudged = Math.max(0, layout.postFirst - judgedFrom);
+  const judgedFinite = countFinite(bins, judgedFrom, layout.postFirst);
+  const fractionAbove = judgedFinite > 0 ? countAbove(bins, judgedFrom, layout.postFirst, thresholdUv) / judgedFinite : 0;
+  // Thirds of the judged bins: [floor(t n / 3), floor((t + 1) n / 3)) for t = 0, 1, 2.
+  const thirdActive = (t: number): boolean =>
+    countAbove(bins, judgedFrom + Math.floor((t * nJudged) / 3), judgedFrom + Math.floor(((t + 1) * nJudged) / 3), thresholdUv) > 0;
+  const spanOk = nJudged >= 3 && thirdActive(0) && thirdActive(1) && thirdActive(2) && fractionAbove >= opts.spanFraction;
+  const trainAbove = countAbove(bins, layout.trainFirst, layout.postFirst, thresholdUv);
   const responding = trainAbove >= opts.respondingMinBins;
+  const above = (v: number): boolean => v > thresholdUv;
 
   // After-discharge: activity past the reflex to the last pulse.
   const adFrom = layout.postFirst + Math.ceil(opts.afterDischargeDelayMs / layout.binMs);
@@ -479,7 +482,7 @@ export function analyseSignal(
   for (let b = adFrom; b < adTo; b++) if (Number.isFinite(bins[b]!) && above(bins[b]!)) adAboveMs += layout.binMs;
   const postAvailableMs = (layout.starts.length - layout.postFirst) * layout.binMs;
   if (postAvailableMs < opts.afterDischargeDelayMs + opts.afterDischargeMinMs) notes.push(`post-train window ${postAvailableMs.toFixed(0)} ms: too short to judge after-discharge`);
-  const lastThirdActive = thirds[2]!.some((v) => Number.isFinite(v) && above(v));
+  const lastThirdActive = thirdActive(2);
   const afterDischarge = responding && lastThirdActive && adAboveMs >= opts.afterDischargeMinMs;
 
   const sustained = responding && (fractionAbove >= opts.sustainedFraction || spanOk || afterDischarge);
@@ -490,21 +493,15 @@ export function analyseSignal(
     else notes.push(`not sustained: ${(fractionAbove * 100).toFixed(0)} % of the train after ${skipMs.toFixed(0)} ms above baseline`);
   }
 
-  const excess = (from: number, to: number): number[] => {
-    const out: number[] = [];
-    for (let b = from; b < to; b++) if (Number.isFinite(bins[b]!)) out.push(Math.max(0, bins[b]! - baselineUv));
-    return out;
-  };
-  const trainExcess = excess(layout.trainFirst, layout.postFirst);
   const third = Math.max(1, Math.floor(nTrain / 3));
-  const early = mean(excess(layout.trainFirst, layout.trainFirst + third));
-  const late = mean(excess(layout.postFirst - third, layout.postFirst));
+  const early = meanExcess(bins, layout.trainFirst, layout.trainFirst + third, baselineUv, Number.NaN);
+  const late = meanExcess(bins, layout.postFirst - third, layout.postFirst, baselineUv, Number.NaN);
   const eps = Math.max(1e-6, 0.05 * thresholdUv);
   const lateEarlyRatio = (late + eps) / (early + eps);
   const pattern = responding
     ? classifyPattern({
         x, offset, mask, pulses, layout, opts, bins, baselineUv, lateEarlyRatio, afterDischarge,
-        judgedFrom: layout.trainFirst + Math.max(0, skip), notes,
+        judgedFrom, notes,
       })
     : 'none';
   return {
@@ -514,7 +511,7 @@ export function analyseSignal(
     thresholdUv,
     trainMedianUv: median(train),
     peakUv: train.length ? Math.max(...train) : Number.NaN,
-    strengthUv: trainExcess.length ? mean(trainExcess) : 0,
+    strengthUv: meanExcess(bins, layout.trainFirst, layout.postFirst, baselineUv, 0),
     fractionAbove,
     spanOk,
     lateEarlyRatio,
@@ -524,6 +521,32 @@ export function analyseSignal(
     pattern,
     notes,
   };
+}
+
+/** Finite values among bins[from, to). */
+function countFinite(bins: Float64Array, from: number, to: number): number {
+  let n = 0;
+  for (let b = from; b < to; b++) if (Number.isFinite(bins[b]!)) n++;
+  return n;
+}
+
+/** Finite values above `level` among bins[from, to). */
+function countAbove(bins: Float64Array, from: number, to: number, level: number): number {
+  let n = 0;
+  for (let b = from; b < to; b++) if (Number.isFinite(bins[b]!) && bins[b]! > level) n++;
+  return n;
+}
+
+/** Mean of max(0, bin - baseline) over the finite bins of [from, to), summed in order; `none` when there are none. */
+function meanExcess(bins: Float64Array, from: number, to: number, baselineUv: number, none: number): number {
+  let s = 0;
+  let n = 0;
+  for (let b = from; b < to; b++) {
+    if (!Number.isFinite(bins[b]!)) continue;
+    s += Math.max(0, bins[b]! - baselineUv);
+    n++;
+  }
+  return n > 0 ? s / n : none;
 }
 
 interface PatternInput {
