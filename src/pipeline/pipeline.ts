@@ -18,9 +18,10 @@ export interface EpochTiming {
    */
   readonly completedAtMs: number;
   /**
-   * Arrival time of the block (or gap) holding the last sample of the epoch's window (of the flush, or of
-   * the stimulation itself when it came after its window). Grade latency counts from here: in 'confirmed'
-   * mode it is normally `completedAtMs`; in 'lagging' mode the event lag earlier.
+   * Arrival time of the block (or gap) holding the last sample of the epoch's window (of the flush when the
+   * window never completed; of the latest block when the stimulation was pushed after its window had
+   * arrived). Grade latency counts from here: in 'confirmed' mode it is normally `completedAtMs`; in
+   * 'lagging' mode the event lag earlier.
    */
   readonly windowCompletedAtMs: number;
   readonly emittedAtMs: number;
@@ -154,9 +155,10 @@ interface PendingEpoch {
  * Epochs are identical in both modes (and to one batch run) whenever the lagging source's reports came
  * within the lag. Measured (bench/grading.bench.ts, 16 ch x 10 kHz streamed at real time in 10 ms blocks):
  * from the arrival of the block holding a train's last window sample to its grade, 'confirmed' costs the
- * pipeline about 0.2 ms of CPU (p99 1 ms) before grading starts; 'lagging' adds the 100 ms lag. A stimulation reported even later (or behind its confirmation) whose blanking reaches
- * samples already filtered restarts the run, so every pulse known at the cut is blanked before the filters
- * see it and the result equals one run at the cut.
+ * pipeline about 0.2 ms of CPU (p99 1 ms) before grading starts; 'lagging' adds the 100 ms lag.
+ * A stimulation reported even later (or behind its confirmation) whose blanking reaches samples already
+ * filtered restarts the run, so every pulse known at the cut is blanked before the filters see it and the
+ * result equals one run at the cut.
  * Trade-off: epoch samples differ from a continuously running filter by at most the warm-up residue
  * (1e-6 of the transient), and the live display trace is not band-passed (baseline-removed raw).
  * Chunking never changes an epoch: it is computed from the same ring content, events and sequence of
@@ -208,6 +210,8 @@ export function createPipeline(config: PipelineConfig): Pipeline {
 
   let pending: PendingEpoch[] = [];
   let recentEvents: StimulationEvent[] = [];
+  /** Bumped whenever recentEvents changes (eventsBefore's cache). */
+  let eventsVersion = 0;
   let gaps: SampleGap[] = [];
   let lastArrivalMs = 0;
   const stats = {
@@ -248,6 +252,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     const horizon = oldest - warmupSamples;
     if (recentEvents.length > 0 && lastBlankedSample(recentEvents[0]!, sampleRateHz, blankW.after) < horizon) {
       recentEvents = recentEvents.filter((e) => lastBlankedSample(e, sampleRateHz, blankW.after) >= horizon);
+      eventsVersion++;
     }
     if (gaps.length > 0 && gaps[0]!.startSample + gaps[0]!.lengthSamples < horizon) {
       gaps = gaps.filter((g) => g.startSample + g.lengthSamples >= horizon);
@@ -358,8 +363,12 @@ export function createPipeline(config: PipelineConfig): Pipeline {
   function eventsBefore(end: number): readonly StimulationEvent[] {
     let k = recentEvents.length;
     while (k > 0 && recentEvents[k - 1]!.sampleIndex >= end) k--;
-    return k === recentEvents.length ? recentEvents : recentEvents.slice(0, k);
+    if (k === recentEvents.length) return recentEvents;
+    // called per advanced block: the list is kept until the events or the end change
+    if (beforeCache.end !== end || beforeCache.version !== eventsVersion) beforeCache = { end, version: eventsVersion, list: recentEvents.slice(0, k) };
+    return beforeCache.list;
   }
+  let beforeCache: { end: number; version: number; list: readonly StimulationEvent[] } = { end: -1, version: -1, list: [] };
 
   function blankedAt(s: number): boolean {
     if (mask.length < 1) mask = new Uint8Array(1);
@@ -575,6 +584,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       if (run !== null && event.sampleIndex < run.p.endSample && event.sampleIndex - blankW.before < run.pos && lastBlankedSample(event, sampleRateHz, blankW.after) > run.from - 1) run = null;
       recentEvents.push(event);
       recentEvents.sort((a, b) => a.sampleIndex - b.sampleIndex);
+      eventsVersion++;
       if (ring.endSample >= p.endSample) p.windowAtMs = lastArrivalMs;
       pending.push(p);
       pending.sort((a, b) => a.endSample - b.endSample || a.event.sampleIndex - b.event.sampleIndex);
@@ -639,6 +649,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       display.reset();
       pending = [];
       recentEvents = [];
+      eventsVersion++;
       gaps = [];
       cont = null;
       run = null;
