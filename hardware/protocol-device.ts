@@ -127,6 +127,12 @@ export class ProtocolDevice implements EmgDevice {
   private confirmHoldUntil: number | null = null;
   /** A loss before the next block (a lost link, a loss before any block): the hold starts at that block. */
   private holdAtNextBlock = false;
+  /**
+   * A sequence gap just reported (frames-lost), judged by the message that revealed it: a single lost frame
+   * followed by a sample-index jump was the SAMPLES frame carrying those samples (no report can be missing);
+   * anything else may have been a STIMULATION and holds the confirmation from `at`.
+   */
+  private pendingLoss: { readonly count: number; readonly at: number | null } | null = null;
 
   constructor(
     private readonly transport: ByteTransport,
@@ -298,6 +304,12 @@ export class ProtocolDevice implements EmgDevice {
   }
 
   private handle(m: DeviceMessage): void {
+    if (this.pendingLoss !== null && m.kind !== 'frames-lost') {
+      const loss = this.pendingLoss;
+      this.pendingLoss = null;
+      const samplesFrameOnly = loss.count === 1 && m.kind === 'gap' && m.gap.reason === 'sequence-gap';
+      if (!samplesFrameOnly) this.holdConfirmation(loss.at);
+    }
     switch (m.kind) {
       case 'info': {
         const i = m.info;
@@ -354,7 +366,9 @@ export class ProtocolDevice implements EmgDevice {
         return;
       case 'frames-lost':
         // the lost frame may have been a STIMULATION: no confirmation until its retransmission can have come
-        this.holdConfirmation(this.hostNextSample);
+        // (unless the next message shows it was one SAMPLES frame; judged above)
+        if (this.pendingLoss !== null) this.holdConfirmation(this.pendingLoss.at);
+        this.pendingLoss = { count: m.count, at: this.hostNextSample };
         this.emit('error', `${m.count} frame(s) lost on the link: a stimulation or status message may be missing`);
         return;
       case 'protocol-error':

@@ -54,6 +54,10 @@ class ScriptedLink implements ByteTransport {
   lose(): void {
     this.enc.status({ channels: [], stimulatorFaults: [] });
   }
+  /** A SAMPLES frame lost on the way. */
+  loseSamples(startSample: number, n: number): void {
+    this.enc.samplesCounts({ startSample, sampleRateHz: FS, gainUvPerCount: 0.5, channelCount: 2, format: 'int16' }, new Array<number>(n * 2).fill(0));
+  }
   vanish(): void {
     this.isOpen = false;
     for (const l of this.closes) l('disconnected', 'cable unplugged');
@@ -123,6 +127,21 @@ describe('ProtocolDevice: confirmation of stimulation reports', () => {
     expect(log.slice(-2)).toEqual([`b${100 + HOLD + 50}`, `c${100 + HOLD + 50}`]); // confirming each block again
   });
 
+  it('one lost frame that was the SAMPLES frame (the next block jumps by its samples) holds nothing; two lost frames do', async () => {
+    const { link, log } = await setup(INFO_11);
+    link.samples(0, 100);
+    link.loseSamples(100, 100);
+    link.samples(200, 100);
+    await flush();
+    expect(log).toEqual(['b100', 'c100', 'b300', 'c300']);
+    link.loseSamples(300, 100);
+    link.lose();
+    link.samples(400, 100);
+    link.samples(500, HOLD);
+    await flush();
+    expect(log.slice(4)).toEqual(['b500', `b${500 + HOLD}`, `c${500 + HOLD}`]);
+  });
+
   it('holds while a stimulation number is missing and resumes as soon as the retransmission fills the gap', async () => {
     const { link, log } = await setup(INFO_11);
     link.samples(0, 100);
@@ -149,6 +168,56 @@ describe('ProtocolDevice: confirmation of stimulation reports', () => {
     link.samples(1100, HOLD);
     await flush();
     expect(log.filter((x) => x.startsWith('c'))).toEqual(['c100', `c${1100 + HOLD}`]);
+  });
+});
+
+describe('simulated 1.1 firmware: order of reports and samples', () => {
+  for (const corruptByteRate of [0, 2e-5]) it(`sends every STIMULATION before the samples of its first pulse, so no confirmation ever passes a report still to come (byte corruption rate ${corruptByteRate})`, async () => {
+    // with faults: random byte corruption (lost sample frames, ACKs, ...) and some STIMULATION frames lost for sure
+    const faults = corruptByteRate > 0 ? { corruptByteRate, corruptStimulationFrames: [2, 5, 6, 9] } : {};
+    const transport = new SimulatedTransport({ seed: 9, clock: 'manual', sampleRateHz: 10_000, faults });
+    const dev = new ProtocolDevice(transport, { ackTimeoutMs: 2000 });
+    devices.push(dev);
+    const fw = transport.firmware;
+    let dataEnd = 0;
+    const confirmations: number[] = [];
+    const stims: { sampleIndex: number; dataEnd: number; confirmedBefore: number }[] = [];
+    dev.on('block', (b) => (dataEnd = b.startSample + b.samplesPerChannel));
+    dev.on('stimulation', (e) => stims.push({ sampleIndex: e.sampleIndex, dataEnd, confirmedBefore: confirmations.at(-1) ?? 0 }));
+    dev.on('stimulations-confirmed', (n) => confirmations.push(n));
+    const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+    const send = async (p: Promise<void>): Promise<void> => {
+      let done = false;
+      p.then(() => (done = true), () => (done = true));
+      for (let k = 0; !done; k++) {
+        await tick();
+        if (!done) fw.advanceSamples(7 + (k % 5) * 13); // odd steps: frames end anywhere
+      }
+      await p;
+    };
+    await dev.open();
+    await send(dev.send({ type: 'start' }));
+    await send(dev.send({ type: 'set-stimulation', stimulation: makeStimulation({ mode: 'single', intensityMa: 1, pulseWidthUs: 200 }) }));
+    for (let i = 0; i < 12; i++) {
+      for (let k = 0; k < 20; k++) {
+        fw.advanceSamples(37 + ((i * 7 + k) % 9) * 11);
+        await tick();
+      }
+      await send(dev.send({ type: 'trigger', target: null }));
+    }
+    for (let k = 0; k < 100; k++) {
+      fw.advanceSamples(100);
+      await tick();
+    }
+    expect(stims).toHaveLength(12);
+    for (const s of stims) {
+      // reported before any of its samples (unless its report was lost and came again)
+      if (corruptByteRate === 0) expect(s.sampleIndex).toBeGreaterThanOrEqual(s.dataEnd);
+      expect(s.sampleIndex).toBeGreaterThanOrEqual(s.confirmedBefore); // never behind a confirmation
+    }
+    if (corruptByteRate > 0) expect(stims.some((s) => s.sampleIndex < s.dataEnd)).toBe(true); // some came by retransmission
+    expect(confirmations.at(-1)).toBe(dataEnd);
+    transport.dispose();
   });
 });
 
