@@ -297,7 +297,15 @@ export function checkRawRange(raw: Float32Array, offset: number, from: number, t
   const s = RAW_SUMS.fill(0);
   const mainsFrom = from + a50 + 1;
   levelSums(raw, offset, from, Math.min(to, mainsFrom), mask, s);
-  levelAndMainsSums(raw, offset, mainsFrom, to, mask, a50, f50, a60, f60, s);
+  // Up to the first excluded sample no mask test can fail: that stretch (usually the whole pre-stimulus
+  // window but the blanking just before the first pulse) runs without them.
+  let clearTo = mainsFrom;
+  while (clearTo < to && mask[clearTo] !== 1) clearTo++;
+  let firstExcluded = from;
+  while (firstExcluded < mainsFrom && mask[firstExcluded] !== 1) firstExcluded++;
+  if (firstExcluded < mainsFrom) clearTo = mainsFrom;
+  levelAndMainsSumsClear(raw, offset, mainsFrom, clearTo, a50, f50, a60, f60, s);
+  levelAndMainsSums(raw, offset, Math.max(mainsFrom, clearTo), to, mask, a50, f50, a60, f60, s);
   const sum = s[0]!, ss0 = s[1]!, count = s[2]!, d50 = s[3]!, n50 = s[4]!, d60 = s[5]!, n60 = s[6]!;
   const dc = count > 0 ? sum / count : 0;
   const totalRmsUv = count > 0 ? Math.sqrt(Math.max(0, ss0 / count - dc * dc)) : 0;
@@ -359,6 +367,31 @@ function levelAndMainsSums(raw: Float32Array, offset: number, from: number, to: 
       const d = v - ((1 - f60) * raw[offset + i - a60]! + f60 * raw[offset + i - a60 - 1]!);
       if (Number.isFinite(d)) { d60 += d * d; n60++; }
     }
+  }
+  s[0] = sum;
+  s[1] = ss0;
+  s[2] = count;
+  s[3] = d50;
+  s[4] = n50;
+  s[5] = d60;
+  s[6] = n60;
+}
+
+/** levelAndMainsSums where no sample of [from - a50 - 1, to) is excluded. */
+function levelAndMainsSumsClear(raw: Float32Array, offset: number, from: number, to: number, a50: number, f50: number, a60: number, f60: number, s: Float64Array): void {
+  let sum = s[0]!, ss0 = s[1]!, count = s[2]!;
+  let d50 = s[3]!, n50 = s[4]!, d60 = s[5]!, n60 = s[6]!;
+  for (let i = from; i < to; i++) {
+    const v = raw[offset + i]!;
+    if (Number.isFinite(v)) {
+      sum += v;
+      ss0 += v * v;
+      count++;
+    }
+    const e50 = v - ((1 - f50) * raw[offset + i - a50]! + f50 * raw[offset + i - a50 - 1]!);
+    if (Number.isFinite(e50)) { d50 += e50 * e50; n50++; }
+    const e60 = v - ((1 - f60) * raw[offset + i - a60]! + f60 * raw[offset + i - a60 - 1]!);
+    if (Number.isFinite(e60)) { d60 += e60 * e60; n60++; }
   }
   s[0] = sum;
   s[1] = ss0;

@@ -323,7 +323,7 @@ describe('checkRawRange', () => {
     const mask = new Uint8Array(n);
     for (let i = 400; i < 420; i++) mask[i] = 1;
     mask[1111] = 1;
-    for (const [off, from, to] of [[0, 0, pre], [0, 0, n], [n, 0, n], [n, 300, 1200], [0, 0, 50]] as const) {
+    for (const [off, from, to] of [[0, 0, pre], [0, 0, n], [n, 0, n], [n, 300, 1200], [0, 0, 50], [n, 0, 390], [0, 1150, n], [n, 450, 1100]] as const) {
       expect(checkRawRange(raw, off, from, to, mask, fs, pre)).toEqual(naiveRawCheck(raw, off, from, to, mask, fs, pre));
     }
     expect(checkRawRange(raw, 0, 0, pre, mask, fs, pre).railFraction).toBeCloseTo(90 / 600, 12);
