@@ -18,15 +18,24 @@ export interface BlankingSettings {
   readonly beforePulseMs: number;
   readonly afterPulseMs: number;
   readonly fill: 'linear' | 'zero';
+  /**
+   * A blanking window whose end finds a channel still pinned at an amplifier rail is extended until the
+   * channel leaves it, by at most this much, ms (0 = never; see saturation.ts).
+   */
+  readonly saturationMaxMs: number;
+  /** A channel counts as pinned only this far (uV) from where it was before the pulse. */
+  readonly saturationMinUv: number;
 }
 
-export const DEFAULT_BLANKING: BlankingSettings = { beforePulseMs: 0.2, afterPulseMs: 2, fill: 'linear' };
+export const DEFAULT_BLANKING: BlankingSettings = { beforePulseMs: 0.2, afterPulseMs: 2, fill: 'linear', saturationMaxMs: 10, saturationMinUv: 100 };
 
 export function validateBlanking(b: BlankingSettings): BlankingSettings {
   requireNumber(b.beforePulseMs, 'blanking before pulse (ms)', 0, 5);
   requireNumber(b.afterPulseMs, 'blanking after pulse (ms)', 0, 20);
   if (b.fill !== 'linear' && b.fill !== 'zero') throw new PipelineConfigError(`blanking fill must be 'linear' or 'zero', got '${String(b.fill)}'`);
-  return { beforePulseMs: b.beforePulseMs, afterPulseMs: b.afterPulseMs, fill: b.fill };
+  requireNumber(b.saturationMaxMs, 'blanking extension over a saturated amplifier (ms)', 0, 50);
+  requireNumber(b.saturationMinUv, 'saturation excursion (uV)', 1, 1e6);
+  return { beforePulseMs: b.beforePulseMs, afterPulseMs: b.afterPulseMs, fill: b.fill, saturationMaxMs: b.saturationMaxMs, saturationMinUv: b.saturationMinUv };
 }
 
 /**

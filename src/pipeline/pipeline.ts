@@ -4,6 +4,7 @@ import { DisplayDecimator, type DisplayFrame } from './display';
 import { EnvelopeStage } from './envelope';
 import type { StimulusEpoch } from './epoch';
 import { SampleRing } from './ring';
+import { extendBlankingOverSaturation } from './saturation';
 import { microvoltsPerUnit, type InputUnit } from './scale';
 import { resolvePipelineSettings, type PipelineSettings, type PipelineSettingsInput } from './settings';
 import { designFilterChain, SosFilter, type ResolvedFilter } from './sos-filter';
@@ -192,6 +193,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
   const blankW: BlankWindowSamples = blankWindowSamples(settings.blanking, sampleRateHz);
   const preSamples = ms(settings.epoch.preMs);
   const eventLagSamples = ms(settings.epoch.eventLagMs);
+  const saturationMaxSamples = ms(settings.blanking.saturationMaxMs);
   const reports = config.stimulationReports ?? 'lagging';
   if (!STIMULATION_REPORTS.includes(reports)) throw new PipelineConfigError(`stimulationReports must be 'lagging' or 'confirmed', got '${String(reports)}'`);
   const confirmWaitSamples = ms(settings.epoch.maxConfirmWaitMs);
@@ -309,6 +311,9 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     readonly missingInEpoch: number;
   }
   let run: Run | null = null;
+  /** The blanking of cont's epoch (its arrays are handed out, and may be transferred away), and whether its last sample was blanked. */
+  let contBlanked = new Uint8Array(0);
+  let contEndBlanked = false;
 
   function startRun(p: PendingEpoch): Run {
     const length = p.endSample - p.startSample;
@@ -328,6 +333,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       p.startSample - warmupSamples < c0.end &&
       c0.end - 1 >= ring.oldestSample &&
       c0.end <= ring.endSample &&
+      !contEndBlanked &&
       !blankedAt(c0.end - 1);
     if (resume) {
       // A blanking run across the resume point would be interpolated differently by the previous run: not resumed then.
@@ -340,10 +346,9 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       let missingInEpoch = 0;
       if (head > 0) {
         missingInEpoch = ring.read(raw, length, 0, p.startSample, head);
-        if (mask.length < head) mask = new Uint8Array(head);
-        mask.fill(0, 0, head);
-        markPulses(mask, p.startSample, head, eventsBefore(p.endSample), sampleRateHz, blankW);
-        blanked.set(mask.subarray(0, head));
+        // as the previous run blanked them (saturation extensions included); a stimulation reported since
+        // that reaches these samples would have dropped `cont` (pushStimulation)
+        blanked.set(contBlanked.subarray(p.startSample - c0.start, p.startSample - c0.start + head));
       }
       sosFilter.loadState(contFilterState);
       envelope.loadState(contEnvelopeState);
@@ -387,13 +392,22 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     if (frames <= left) return;
     if (mask.length < frames) mask = new Uint8Array(Math.max(frames, 2 * mask.length));
     mask.fill(0, 0, frames);
-    markPulses(mask, lo, frames, eventsBefore(p.endSample), sampleRateHz, blankW);
+    const pulsesMarked = markPulses(mask, lo, frames, eventsBefore(p.endSample), sampleRateHz, blankW);
+    if (work.length < frames * channelCount) work = new Float32Array(Math.max(frames * channelCount, 2 * work.length));
+    ring.read(work, frames, 0, lo, frames);
+    const read = frames;
+    if (pulsesMarked > 0 && saturationMaxSamples > 0) {
+      // A blanking run whose end is still pinned at a rail grows until the amplifier lets go (saturation.ts);
+      // one the data read so far cannot decide ends this chunk before it (it is done with the next block).
+      const ext = extendBlankingOverSaturation(work, channelCount, frames, mask, saturationMaxSamples, settings.blanking.saturationMinUv, last);
+      if (ext.undecidedFrom >= 0) frames = ext.undecidedFrom;
+    }
     if (!last) {
       while (frames > left && mask[frames - 1] === 1) frames--;
       if (frames <= left) return;
     }
-    if (work.length < frames * channelCount) work = new Float32Array(Math.max(frames * channelCount, 2 * work.length));
-    ring.read(work, frames, 0, lo, frames);
+    // keep the planar layout at the (possibly shortened) chunk length
+    if (frames < read) for (let c = 1; c < channelCount; c++) work.copyWithin(c * frames, c * read, c * read + frames);
     const end = lo + frames;
     // raw: the epoch part of the chunk, before blanking
     const a = Math.max(r.pos, p.startSample);
@@ -466,6 +480,9 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     contFilterState = sosFilter.saveState(contFilterState);
     contEnvelopeState = envelope.saveState(contEnvelopeState);
     cont = { start: p.startSample, end: p.endSample };
+    if (contBlanked.length < r.length) contBlanked = new Uint8Array(Math.max(r.length, 2 * contBlanked.length));
+    contBlanked.set(r.blanked);
+    contEndBlanked = r.blanked[r.length - 1] === 1;
 
     const overlapping = gaps.filter((g) => g.startSample < p.endSample && g.startSample + g.lengthSamples > p.startSample);
     if (r.missingInEpoch > 0) {
