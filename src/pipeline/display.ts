@@ -82,12 +82,15 @@ function keyToBits(key2: number): number {
  *
  * Baseline removal: per channel a one-pole tracker (time constant 0.5 s) of each column's midrange
  * (min + max) / 2, run over the delivered columns in order at `drain` (not on every sample as a mean
- * would need), so electrode offsets and slow drift do not push traces off screen: a +5000 uV offset is
- * centred within about a second and a slow drift is followed with a lag of about 0.5 s. Midrange
- * rather than mean: a stimulus artifact weighs about (peak / 2) / 10 more in its column than the mean
- * would give it, a brief, small baseline shift on the display only. The first column with a finite
- * midrange starts the tracker; a column that would make it non-finite does not move it. When columns were dropped since the previous drain the tracker restarts at the
- * first delivered column (its old value is stale by then).
+ * would need), so electrode offsets and slow drift do not push traces off screen: the tracker starts
+ * at the first column's midrange (a +5000 uV offset is centred from the first column on), a step
+ * settles with the 0.5 s time constant and a slow drift is followed with a lag of about 0.5 s.
+ * Midrange rather than mean: a one-sample stimulus artifact of height h moves its column's midrange by
+ * h / 2, the mean by h / 10, so a 1 s 50 Hz train of 5 mV artifacts shifts the displayed baseline by up
+ * to about 100 uV during the train (display only; epochs and grading never see this tracker). The first
+ * column with a finite midrange starts the tracker; a column that would make it non-finite does not
+ * move it. When columns were dropped since the previous drain the tracker restarts at the first
+ * delivered column (its old value is stale by then).
  *
  * Idle mode (with a `source`): once nobody has drained for `bufferSeconds` (the column buffer is full,
  * e.g. offline grading or replay at maximum speed without a view), `push` only records which sample
