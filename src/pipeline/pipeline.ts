@@ -1,5 +1,5 @@
 import { DomainError, pulseCount, type SampleBlock, type SampleGap, type StimulationEvent } from '../domain';
-import { blankWindowSamples, interpolateMasked, lastBlankedSample, markPulses, zeroMasked, type BlankWindowSamples } from './blanking';
+import { blankWindowSamples, interpolateMasked, lastBlankedSample, markPulses, type BlankWindowSamples } from './blanking';
 import { DisplayDecimator, type DisplayFrame } from './display';
 import { EnvelopeStage } from './envelope';
 import type { StimulusEpoch } from './epoch';
@@ -126,8 +126,9 @@ interface PendingEpoch {
  * (raw, blanked and band-passed, envelope) and a lossy display trace out.
  *
  * Where the work is spent (the budget is 16 ch x 10 kHz at >= 1000x real time for pipeline and grading):
- * every incoming sample is only copied into a ring of recent raw data and folded into the min/max display
- * columns. Blanking, filtering and the envelope run once per epoch, over the epoch window plus a filter
+ * every incoming sample is only copied into a ring of recent raw data (about 0.7 ns a sample) and folded
+ * into the min/max display columns (about 3.5 ns; nothing while nobody drains the display: offline
+ * grading, replay without a view, see display.ts). Blanking, filtering and the envelope run once per epoch, over the epoch window plus a filter
  * warm-up before it (`warmupSamples`, long enough for the slowest filter pole to settle to 1e-6 and for
  * the envelope, started with the filters, to forget its zero start (20 time constants); the
  * filter state primed to the steady state of the first sample so electrode offsets start no transient).
@@ -205,7 +206,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
   // Ring: warm-up + a 5 s train epoch + the hold + 2 s slack for late events; grown if a longer train arrives.
   const baseCapacity = warmupSamples + preSamples + ms(5000) + ms(settings.epoch.postTrainMs) + holdSamples + ms(2000);
   const ring = new SampleRing(channelCount, baseCapacity);
-  const display = new DisplayDecimator(channelCount, sampleRateHz, settings.display);
+  const display = new DisplayDecimator(channelCount, sampleRateHz, settings.display, ring);
   let scaled = new Float32Array(0);
   let work = new Float32Array(0);
   let mask = new Uint8Array(0);
@@ -279,7 +280,13 @@ export function createPipeline(config: PipelineConfig): Pipeline {
   // Filter and envelope state at `cont.end` (a resumed run starts from it).
   let contFilterState: Float64Array = new Float64Array(0);
   let contEnvelopeState: Float64Array = new Float64Array(0);
-  let work2 = new Float32Array(0);
+
+  function zeroMaskedStrided(data: Float32Array, stride: number, offset: number, n: number, m: Uint8Array, mFrom: number): void {
+    for (let i = 0; i < n; i++) {
+      if (m[mFrom + i] === 0) continue;
+      for (let c = 0; c < channelCount; c++) data[c * stride + offset + i] = 0;
+    }
+  }
 
   function copyPlanar(src: Float32Array, srcStride: number, srcFrom: number, dst: Float32Array, dstStride: number, dstFrom: number, n: number): void {
     if (n <= 0) return;
@@ -341,8 +348,6 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       const head = e0 - p.startSample;
       copyPlanar(contFiltered, c0.end - c0.start, p.startSample - c0.start, filtered, length, 0, head);
       copyPlanar(contEnvelope, c0.end - c0.start, p.startSample - c0.start, env, length, 0, head);
-      copyPlanar(contFiltered, c0.end - c0.start, p.startSample - c0.start, spareFiltered, length, 0, head);
-      copyPlanar(contEnvelope, c0.end - c0.start, p.startSample - c0.start, spareEnvelope, length, 0, head);
       let missingInEpoch = 0;
       if (head > 0) {
         missingInEpoch = ring.read(raw, length, 0, p.startSample, head);
@@ -414,26 +419,28 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     copyPlanar(work, frames, a - lo, r.raw, r.length, a - p.startSample, end - a);
     interpolateMasked(work, channelCount, frames, mask);
     const n = frames - left;
-    let buf = work;
-    if (left === 1) {
-      if (work2.length < n * channelCount) work2 = new Float32Array(Math.max(n * channelCount, 2 * work2.length));
-      copyPlanar(work, frames, 1, work2, n, 0, n);
-      buf = work2;
-    }
     const m = mask.subarray(left, frames);
     if (first && !r.resumed) {
       sosFilter.reset();
-      sosFilter.primeFrom(buf, n);
+      sosFilter.primeFrom(work, n, frames, left);
       envelope.reset();
     }
-    sosFilter.process(buf, buf, n);
-    if (settings.blanking.fill === 'zero') zeroMasked(buf, channelCount, n, m);
-    copyPlanar(buf, n, a - r.pos, r.filtered, r.length, a - p.startSample, end - a);
-    copyPlanar(buf, n, a - r.pos, spareFiltered, r.length, a - p.startSample, end - a);
-    envelope.process(buf, buf, n);
-    copyPlanar(buf, n, a - r.pos, r.env, r.length, a - p.startSample, end - a);
-    copyPlanar(buf, n, a - r.pos, spareEnvelope, r.length, a - p.startSample, end - a);
-    if (end > a) r.blanked.set(m.subarray(a - r.pos, end - r.pos), a - p.startSample);
+    // Warm-up part of the chunk (before the epoch window): filtered and smoothed in place in `work`.
+    const warm = Math.min(n, a - r.pos);
+    if (warm > 0) {
+      sosFilter.process(work, work, warm, frames, left, frames, left);
+      if (settings.blanking.fill === 'zero') zeroMaskedStrided(work, frames, left, warm, m, 0);
+      envelope.process(work, work, warm, frames, left, frames, left);
+    }
+    // Epoch part: straight into the epoch's arrays.
+    const k = end - a;
+    if (k > 0) {
+      const e0 = a - p.startSample;
+      sosFilter.process(work, r.filtered, k, frames, left + Math.max(0, warm), r.length, e0);
+      if (settings.blanking.fill === 'zero') zeroMaskedStrided(r.filtered, r.length, e0, k, m, Math.max(0, warm));
+      envelope.process(r.filtered, r.env, k, r.length, e0, r.length, e0);
+      r.blanked.set(m.subarray(a - r.pos, end - r.pos), e0);
+    }
     r.pos = end;
   }
 
@@ -475,6 +482,8 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     advance(r, p.endSample, true);
     run = null;
     // The spare pair now holds this epoch's output: it becomes cont's.
+    spareFiltered.set(r.filtered);
+    spareEnvelope.set(r.env);
     [contFiltered, spareFiltered] = [spareFiltered, contFiltered];
     [contEnvelope, spareEnvelope] = [spareEnvelope, contEnvelope];
     contFilterState = sosFilter.saveState(contFilterState);
@@ -680,7 +689,6 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       recentEvents = [];
       gaps = [];
       work = new Float32Array(0);
-      work2 = new Float32Array(0);
       contFiltered = new Float32Array(0);
       contEnvelope = new Float32Array(0);
       spareFiltered = new Float32Array(0);

@@ -94,4 +94,19 @@ describe('pipeline: blanking over a saturated amplifier', () => {
       { numRuns: 12 },
     );
   });
+
+  it("with fill 'zero' too: blanked samples are 0 in the filtered output, the same for every chunking", () => {
+    const s = saturating(3.5, 5);
+    const config = { settings: { blanking: { fill: 'zero' as const } } };
+    const want = batch(s, config);
+    for (const e of want) {
+      for (let i = 0; i < e.blanked.length; i++) if (e.blanked[i] === 1) for (let c = 0; c < e.channelCount; c++) expect(e.filtered[c * e.blanked.length + i]).toBe(0);
+    }
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 8 }), (chunks) => {
+        expectSameEpochs(stream(s, chunks, 'confirmed', () => 0, config), want);
+      }),
+      { numRuns: 8 },
+    );
+  });
 });
