@@ -65,6 +65,8 @@ const F64_AVG = 6;
 const F64_RESID = 7;
 const F64_UNIT = 8;
 const F64_WORK = 9;
+/** The fitted waveforms (not owned). */
+const F64_FITS = 13;
 const I32_KEEP = 0;
 const I32_RUN_FROM = 1;
 const I32_RUN_TO = 2;
@@ -96,16 +98,53 @@ export function removeLockedArtifacts(
   guardMs = 0,
   scratch: GradingScratch = new GradingScratch(),
 ): LockedArtifactResult {
-  const cleaned = scratch.f32(F32_CLEANED, x.length);
-  cleaned.set(x);
-  const none: LockedArtifactResult = { cleaned, removedRmsUv: offsets.map(() => 0), commonShapes: 0 };
+  const fit = lockedArtifactFit(x, offsets, pulses, trainEnd, mask, sampleRateHz, guardMs, scratch, false);
+  const cleaned = applyLockedArtifactFit(x, offsets, fit, scratch);
+  if (fit === null) return { cleaned, removedRmsUv: offsets.map(() => 0), commonShapes: 0 };
+  return { cleaned, removedRmsUv: fit.removedRmsUv, commonShapes: fit.commonShapes };
+}
+
+/**
+ * The artifact-like pulse-locked waveform of each channel (what removeLockedArtifacts subtracts), without
+ * subtracting it. It is computed from the train's samples ([pulses[0], trainEnd)) and the mask there
+ * only, so it can be computed as soon as those are final (two-phase grading, see train.ts).
+ */
+export interface LockedArtifactFit {
+  /** End (exclusive, epoch-relative) of each pulse's interval. */
+  readonly ends: readonly number[];
+  readonly pulses: readonly number[];
+  /** First interval position fitted. */
+  readonly j0: number;
+  /** Longest interval. */
+  readonly L: number;
+  /** Channel c's (in `offsets` order) waveform at positions [c * L, (c + 1) * L), 0 where nothing was fitted. */
+  readonly fits: Float64Array;
+  readonly removedRmsUv: readonly number[];
+  readonly commonShapes: number;
+}
+
+/**
+ * removeLockedArtifacts' fit (parameters as there): null when nothing is removed (too few pulses or kept
+ * positions). With `owned` the result shares nothing with `scratch`; otherwise its `fits` live in it.
+ */
+export function lockedArtifactFit(
+  x: Float32Array,
+  offsets: readonly number[],
+  pulses: readonly number[],
+  trainEnd: number,
+  mask: Uint8Array,
+  sampleRateHz: number,
+  guardMs: number,
+  scratch: GradingScratch,
+  owned: boolean,
+): LockedArtifactFit | null {
   const np = pulses.length;
-  if (np < 3) return none;
+  if (np < 3) return null;
   // Interval k runs from pulses[k] to the next pulse (the train's end for the last one).
   const ends: number[] = pulses.map((p, k) => Math.min(k + 1 < np ? pulses[k + 1]! : trainEnd, trainEnd));
   let L = 0;
   for (let k = 0; k < np; k++) L = Math.max(L, ends[k]! - pulses[k]!);
-  if (L < 8) return none;
+  if (L < 8) return null;
   // The filters' response builds up over the first pulses: average from the steady part of the train.
   const k0 = np >= 8 ? 3 : np >= 5 ? 1 : 0;
   const cnt = scratch.f64(F64_CNT, L).fill(0);
@@ -114,7 +153,7 @@ export function removeLockedArtifacts(
   const used = np - k0;
   const keepAll = scratch.i32(I32_KEEP, L);
   const m = keptPositions(cnt, Math.max(1, used / 2), keepAll);
-  if (m < 8) return none;
+  if (m < 8) return null;
   const keep = keepAll.subarray(0, m);
   const j0 = keep[0]!;
 
@@ -201,32 +240,56 @@ export function removeLockedArtifacts(
 
   const removedRmsUv: number[] = [];
   const buf = scratch.f64(F64_WORK, 2 * m + L);
-  const fitWork: FitWork = { f: buf.subarray(0, m), rest: buf.subarray(m, 2 * m), energyAt: buf.subarray(2 * m, 2 * m + L), fit: work.full };
+  const fitWork: FitWork = { f: buf.subarray(0, m), rest: buf.subarray(m, 2 * m), energyAt: buf.subarray(2 * m, 2 * m + L) };
   const compactFrom = j0 + Math.round((guardMs * sampleRateHz) / 1000);
   const compactWindow = Math.min(Math.round((COMPACT_WINDOW_MS * sampleRateHz) / 1000), Math.floor(0.35 * L));
+  const fits = owned ? new Float64Array(C * L) : scratch.f64(F64_FITS, C * L);
   for (let c = 0; c < C; c++) {
-    removedRmsUv.push(removeFit(cleaned, offsets[c]!, pulses, ends, j0, L, keep, avg[c]!, resid[c]!, common, compactFrom, compactWindow, fitWork));
+    removedRmsUv.push(removeFit(fits.subarray(c * L, (c + 1) * L), keep, avg[c]!, resid[c]!, common, compactFrom, compactWindow, fitWork));
   }
-  return { cleaned, removedRmsUv, commonShapes: common.length };
+  return { ends, pulses: owned ? [...pulses] : pulses, j0, L, fits, removedRmsUv, commonShapes: common.length };
+}
+
+/**
+ * A copy of `x` with each channel's fitted waveform subtracted from every interval of the train (the
+ * epoch's layout; `offsets` as given to the fit): removeLockedArtifacts' `cleaned`, in the scratch pool.
+ */
+export function applyLockedArtifactFit(x: Float32Array, offsets: readonly number[], fit: LockedArtifactFit | null, scratch: GradingScratch): Float32Array {
+  const cleaned = cleanedCopy(x, scratch);
+  if (fit === null) return cleaned;
+  const { pulses, ends, j0, L, fits } = fit;
+  for (let c = 0; c < offsets.length; c++) {
+    const w = fits.subarray(c * L, (c + 1) * L);
+    for (let k = 0; k < pulses.length; k++) subtractFit(cleaned, offsets[c]! + pulses[k]!, j0, ends[k]! - pulses[k]!, w);
+  }
+  return cleaned;
+}
+
+
+/** A copy of `x` where removeLockedArtifacts and applyLockedArtifactFit keep `cleaned` (the scratch pool). */
+export function cleanedCopy(x: Float32Array, scratch: GradingScratch): Float32Array {
+  const cleaned = scratch.f32(F32_CLEANED, x.length);
+  cleaned.set(x);
+  return cleaned;
 }
 
 interface FitWork {
   readonly f: Float64Array;
   readonly rest: Float64Array;
   readonly energyAt: Float64Array;
-  readonly fit: Float64Array;
 }
 
 /**
  * One channel's artifact-like part of its locked mean `a` (residual `r` beyond the smooth shapes):
  * the smooth part plus its shared shapes, or all of `a` when what is left is not response-like.
- * Subtracts it from every interval of the train in `cleaned`; returns its RMS.
+ * Writes it into `fit` (L long, 0 at positions not kept); returns its RMS.
  */
 function removeFit(
-  cleaned: Float32Array, off: number, pulses: readonly number[], ends: readonly number[], j0: number, L: number, keep: Int32Array,
+  fit: Float64Array, keep: Int32Array,
   a: Float64Array, r: Float64Array, common: readonly Float64Array[], compactFrom: number, compactWindow: number, w: FitWork,
 ): number {
-  const { f, rest, energyAt, fit } = w;
+  const { f, rest, energyAt } = w;
+  const L = fit.length;
   const m = keep.length;
   for (let q = 0; q < m; q++) f[q] = a[q]! - r[q]!; // the smooth part
   rest.set(r);
@@ -250,7 +313,6 @@ function removeFit(
     fit[keep[q]!] = f[q]!;
     ss += f[q]! * f[q]!;
   }
-  for (let k = 0; k < pulses.length; k++) subtractFit(cleaned, off + pulses[k]!, j0, ends[k]! - pulses[k]!, fit);
   return Math.sqrt(ss / m);
 }
 

@@ -179,13 +179,22 @@ export function binLayout(epoch: StimulusEpoch, opts: TrainGradingOptions): BinL
 
 /** Mean rectified value per bin over kept samples; NaN where fewer than 30 % of a bin's samples are kept. */
 export function envelopeBins(x: ArrayLike<number>, offset: number, layout: BinLayout, mask: Uint8Array): Float64Array {
+  return envelopeBinsFrom(x, offset, layout, mask, new Float64Array(layout.starts.length), 0);
+}
+
+/**
+ * envelopeBins of bins [fromBin, out.length) into `out` (bins before it are left as they are). Each bin is
+ * computed from its own samples only, so bins computed separately equal those of one call.
+ */
+export function envelopeBinsFrom(x: ArrayLike<number>, offset: number, layout: BinLayout, mask: Uint8Array, out: Float64Array, fromBin: number): Float64Array {
   // The filtered signal (Float32Array) is the hot case: its own copy of the loop stays monomorphic.
-  return x instanceof Float32Array ? envelopeBinsF32(x, offset, layout, mask) : envelopeBinsAny(x, offset, layout, mask);
+  if (x instanceof Float32Array) envelopeBinsF32(x, offset, layout, mask, out, fromBin);
+  else envelopeBinsAny(x, offset, layout, mask, out, fromBin);
+  return out;
 }
 
-function envelopeBinsF32(x: Float32Array, offset: number, layout: BinLayout, mask: Uint8Array): Float64Array {
-  const out = new Float64Array(layout.starts.length);
-  for (let b = 0; b < out.length; b++) {
+function envelopeBinsF32(x: Float32Array, offset: number, layout: BinLayout, mask: Uint8Array, out: Float64Array, fromBin: number): void {
+  for (let b = fromBin; b < out.length; b++) {
     const a = layout.starts[b]!;
     const z = layout.ends[b]!;
     let sum = 0;
@@ -199,12 +208,10 @@ function envelopeBinsF32(x: Float32Array, offset: number, layout: BinLayout, mas
     }
     out[b] = count >= 0.3 * (z - a) && count > 0 ? sum / count : Number.NaN;
   }
-  return out;
 }
 
-function envelopeBinsAny(x: ArrayLike<number>, offset: number, layout: BinLayout, mask: Uint8Array): Float64Array {
-  const out = new Float64Array(layout.starts.length);
-  for (let b = 0; b < out.length; b++) {
+function envelopeBinsAny(x: ArrayLike<number>, offset: number, layout: BinLayout, mask: Uint8Array, out: Float64Array, fromBin: number): void {
+  for (let b = fromBin; b < out.length; b++) {
     const a = layout.starts[b]!;
     const z = layout.ends[b]!;
     let sum = 0;
@@ -218,7 +225,6 @@ function envelopeBinsAny(x: ArrayLike<number>, offset: number, layout: BinLayout
     }
     out[b] = count >= 0.3 * (z - a) && count > 0 ? sum / count : Number.NaN;
   }
-  return out;
 }
 
 function finite(a: ArrayLike<number>, from = 0, to = a.length): number[] {
@@ -289,12 +295,23 @@ export function checkRaw(raw: Float32Array, offset: number, n: number, mask: Uin
  * Cost: one pass for the level and both mains-delay differences, one for the rails.
  */
 export function checkRawRange(raw: Float32Array, offset: number, from: number, to: number, mask: Uint8Array, sampleRateHz: number, preSamples: number): RawCheck {
-  // one pass for both mains frequencies
+  return rawCheckOf(rawCheckSums(raw, offset, from, to, mask, sampleRateHz, RAW_SUMS), raw, offset, preSamples);
+}
+
+/** Mains periods in samples: whole and fractional parts at 50 and 60 Hz. */
+function mainsDelays(sampleRateHz: number): { a50: number; f50: number; a60: number; f60: number } {
   const p50 = sampleRateHz / 50;
   const p60 = sampleRateHz / 60;
-  const a50 = Math.floor(p50), f50 = p50 - a50;
-  const a60 = Math.floor(p60), f60 = p60 - a60;
-  const s = RAW_SUMS.fill(0);
+  const a50 = Math.floor(p50);
+  const a60 = Math.floor(p60);
+  return { a50, f50: p50 - a50, a60, f60: p60 - a60 };
+}
+
+/** checkRawRange's pass over [from, to): its sums into `s` (7 long, see RAW_SUMS), returned. */
+export function rawCheckSums(raw: Float32Array, offset: number, from: number, to: number, mask: Uint8Array, sampleRateHz: number, s: Float64Array): Float64Array {
+  // one pass for both mains frequencies
+  const { a50, f50, a60, f60 } = mainsDelays(sampleRateHz);
+  s.fill(0);
   const mainsFrom = from + a50 + 1;
   levelSums(raw, offset, from, Math.min(to, mainsFrom), mask, s);
   // Up to the first excluded sample no mask test can fail: that stretch (usually the whole pre-stimulus
@@ -306,6 +323,22 @@ export function checkRawRange(raw: Float32Array, offset: number, from: number, t
   if (firstExcluded < mainsFrom) clearTo = mainsFrom;
   levelAndMainsSumsClear(raw, offset, mainsFrom, clearTo, a50, f50, a60, f60, s);
   levelAndMainsSums(raw, offset, Math.max(mainsFrom, clearTo), to, mask, a50, f50, a60, f60, s);
+  return s;
+}
+
+/**
+ * Continues rawCheckSums(from, at) over [at, to): the sums then equal rawCheckSums(from, to)'s, term for
+ * term (where no mask test fails the masked loop adds what the mask-free one does). Needs at > from + one
+ * 50 Hz period.
+ */
+export function rawCheckSumsResume(raw: Float32Array, offset: number, at: number, to: number, mask: Uint8Array, sampleRateHz: number, s: Float64Array): Float64Array {
+  const { a50, f50, a60, f60 } = mainsDelays(sampleRateHz);
+  levelAndMainsSums(raw, offset, at, to, mask, a50, f50, a60, f60, s);
+  return s;
+}
+
+/** The RawCheck of a channel from its sums (rawCheckSums) and its pre-stimulus rails. */
+export function rawCheckOf(s: Float64Array, raw: Float32Array, offset: number, preSamples: number): RawCheck {
   const sum = s[0]!, ss0 = s[1]!, count = s[2]!, d50 = s[3]!, n50 = s[4]!, d60 = s[5]!, n60 = s[6]!;
   const dc = count > 0 ? sum / count : 0;
   const totalRmsUv = count > 0 ? Math.sqrt(Math.max(0, ss0 / count - dc * dc)) : 0;
@@ -470,6 +503,7 @@ export interface SignalFeatures {
  *   with at least `spanFraction` above (bursting responses such as clonus); or an after-discharge that
  *   follows activity in the last third of the train (the response continues past the train's end).
  * - pattern: see `classifyPattern`.
+ * `knownBins`: the first bins, already computed (envelopeBinsFrom) from this signal and mask; copied.
  */
 export function analyseSignal(
   x: ArrayLike<number>,
@@ -479,9 +513,12 @@ export function analyseSignal(
   pulses: readonly number[],
   trainMs: number,
   opts: TrainGradingOptions,
+  knownBins?: Float64Array,
 ): SignalFeatures {
   const notes: string[] = [];
-  const bins = envelopeBins(x, offset, layout, mask);
+  const bins = new Float64Array(layout.starts.length);
+  if (knownBins) bins.set(knownBins);
+  envelopeBinsFrom(x, offset, layout, mask, bins, knownBins ? knownBins.length : 0);
   let pre = finite(bins, 0, layout.trainFirst);
   if (pre.length < 3) {
     notes.push('pre-stimulus baseline shorter than 3 bins: baseline taken from the quietest bins');

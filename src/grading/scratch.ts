@@ -8,7 +8,7 @@
  * slot's contents are undefined when handed out (callers fill what they read). The views returned are
  * exactly the requested length. Nothing a grader returns may alias a pooled buffer.
  *
- * Slot ranges per user: artifact.ts f64 0-9, i32 0-9, f32 0 (the cleaned signal); features.ts f64 10-11; train.ts f64 12.
+ * Slot ranges per user: artifact.ts f64 0-9 and 13, i32 0-9, f32 0 (the cleaned signal); features.ts f64 10-11; train.ts f64 12.
  */
 export class GradingScratch {
   private readonly f64s: Float64Array[] = [];

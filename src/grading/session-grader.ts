@@ -1,9 +1,9 @@
 import type { Montage } from '../domain';
-import type { StimulusEpoch } from '../pipeline/epoch';
+import type { PartialEpoch, StimulusEpoch } from '../pipeline/epoch';
 import { DEFAULT_PULSE_RESPONSE, DEFAULT_TRAIN_GRADING, type PulseResponseOptions, type TrainGradingOptions } from './options';
 import { PHILLIPS_PARK_RULES, type SuggestionRules } from './suggestion';
 import { measurePulse, ThresholdTracker, type PulseResponse, type ThresholdEstimate } from './threshold';
-import { gradeTrain, type GradedTrain } from './train';
+import { gradeTrain, prepareTrain, type GradedTrain, type PreparedTrain } from './train';
 
 export type GradingEvent =
   | { readonly type: 'train-grade'; readonly grade: GradedTrain }
@@ -11,6 +11,9 @@ export type GradingEvent =
   | { readonly type: 'threshold'; readonly threshold: ThresholdEstimate }
   /** An epoch that could not be graded (no target, montage mismatch); the stream goes on. */
   | { readonly type: 'skipped'; readonly onsetSample: number; readonly reason: string };
+
+/** Prepared trains kept at most (SessionGrader.prepare). */
+const MAX_PREPARED = 4;
 
 export interface SessionGraderConfig {
   readonly montage: Montage;
@@ -29,6 +32,8 @@ export class SessionGrader {
   private readonly listeners = new Set<(e: GradingEvent) => void>();
   private readonly thresholds: ThresholdTracker;
   private readonly config: Required<SessionGraderConfig>;
+  /** Trains prepared (two-phase grading) and not yet graded, by first pulse sample; a few at most. */
+  private readonly prepared = new Map<number, PreparedTrain>();
 
   constructor(config: SessionGraderConfig) {
     this.config = {
@@ -46,16 +51,45 @@ export class SessionGrader {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Phase one of two-phase grading (prepareTrain): called with a train epoch whose pre-stimulus window and
+   * train are final while its post-train window is still arriving (PipelineConfig.onTrainPartFinal); the
+   * train part of its grading is done now and used when the epoch is pushed, so the grade comes out
+   * sooner after the window's end and identical to grading without it. Anything else is ignored, and so
+   * is a failure (the epoch is then graded from scratch when pushed).
+   */
+  prepare(view: PartialEpoch): void {
+    const s = view.event.stimulation;
+    if (s.mode !== 'train' || !s.target) return;
+    let p: PreparedTrain | null = null;
+    try {
+      p = prepareTrain(view, this.trainConfig());
+    } catch {
+      p = null;
+    }
+    if (p === null) return;
+    this.prepared.delete(view.event.sampleIndex);
+    this.prepared.set(view.event.sampleIndex, p);
+    // Epochs are pushed about in order: a few pending at most (one normally); drop the oldest beyond.
+    while (this.prepared.size > MAX_PREPARED) this.prepared.delete(this.prepared.keys().next().value!);
+  }
+
+  private trainConfig(): { montage: Montage; options: TrainGradingOptions; rules: SuggestionRules } {
+    return { montage: this.config.montage, options: this.config.train, rules: this.config.rules };
+  }
+
   /** Grades one epoch; returns the events it produced (also sent to listeners). */
   push(epoch: StimulusEpoch): GradingEvent[] {
     const out: GradingEvent[] = [];
     const s = epoch.event.stimulation;
+    const prepared = this.prepared.get(epoch.event.sampleIndex) ?? null;
+    this.prepared.delete(epoch.event.sampleIndex);
     if (s.mode === 'train') {
       if (!s.target) {
         out.push({ type: 'skipped', onsetSample: epoch.event.sampleIndex, reason: 'train without a target root: spread cannot be graded' });
       } else {
         try {
-          out.push({ type: 'train-grade', grade: gradeTrain(epoch, { montage: this.config.montage, options: this.config.train, rules: this.config.rules }) });
+          out.push({ type: 'train-grade', grade: gradeTrain(epoch, this.trainConfig(), prepared) });
         } catch (e) {
           out.push({ type: 'skipped', onsetSample: epoch.event.sampleIndex, reason: e instanceof Error ? e.message : String(e) });
         }
@@ -76,5 +110,6 @@ export class SessionGrader {
 
   dispose(): void {
     this.listeners.clear();
+    this.prepared.clear();
   }
 }

@@ -5,10 +5,11 @@ import {
   type ChannelState,
   type Montage,
   type SpreadRelation,
+  type StimulationEvent,
   type TrainGrade,
   type WaveformPattern,
 } from '../domain';
-import type { StimulusEpoch } from '../pipeline/epoch';
+import type { PartialEpoch, StimulusEpoch } from '../pipeline/epoch';
 import { epochLength } from '../pipeline/epoch';
 import {
   analyseSignal,
@@ -18,13 +19,17 @@ import {
   checkRaw,
   checkRawRange,
   correlation,
+  rawCheckOf,
+  rawCheckSums,
+  rawCheckSumsResume,
+  envelopeBinsFrom,
   exclusionMask,
   pulseOffsets,
   removeCopy,
   type RawCheck,
   type SignalFeatures,
 } from './features';
-import { removeLockedArtifacts } from './artifact';
+import { applyLockedArtifactFit, cleanedCopy, lockedArtifactFit, type LockedArtifactFit } from './artifact';
 import { GradingScratch } from './scratch';
 import { DEFAULT_TRAIN_GRADING, type TrainGradingOptions } from './options';
 import { spreadGrade, spreadRelation } from './spread';
@@ -75,8 +80,13 @@ const F64_COPY_RESIDUAL = 12;
  * at least `patternMinStrengthFraction` as strong as the strongest (weak channels' patterns are
  * noisy, and must not outvote the clear ones); the suggestion comes from the configured rules.
  * Pure and deterministic.
+ *
+ * `prepared` (prepareTrain of this epoch while its post-train window was still arriving) supplies the
+ * part of the work that depends only on the pre-stimulus window and the train: used only when it
+ * matches the epoch (see prepareTrain), and the result is then identical, byte for byte, to grading
+ * without it.
  */
-export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig): GradedTrain {
+export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig, prepared?: PreparedTrain | null): GradedTrain {
   const opts = config.options ?? DEFAULT_TRAIN_GRADING;
   const rules = config.rules ?? PHILLIPS_PARK_RULES;
   const { montage } = config;
@@ -91,12 +101,18 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig): Gra
   if (epoch.gaps.length > 0) warnings.push(`data gaps in this train (${epoch.gaps.reduce((s, g) => s + g.lengthSamples, 0)} samples missing): grade with caution`);
   const n = epochLength(epoch);
   const fs = epoch.sampleRateHz;
-  const pulses = pulseOffsets(epoch);
-  // Pulse-locked artifact leftovers (tails, DC steps, filter ringing) out of the train before anything is judged.
-  const offsets = montage.channels.map((c) => c.index * n);
-  const locked = removeLockedArtifacts(epoch.filtered, offsets, pulses, epoch.preSamples + epoch.stimSamples, exclusionMask(epoch, 0), fs, opts.artifactGuardMs, SCRATCH);
-  const filtered = locked.cleaned;
-  const tailMs = artifactTailMs({ ...epoch, filtered }, offsets, pulses, undefined, SCRATCH);
+  const prep = prepared && prepared.matches(epoch, montage, opts) ? prepared : null;
+  let head: TrainPart;
+  let filtered: Float32Array;
+  if (prep) {
+    head = prep;
+    filtered = prep.cleanedSignal(epoch.filtered);
+  } else {
+    const part = trainPart(epoch, montage, opts);
+    head = part;
+    filtered = part.cleaned;
+  }
+  const { pulses, tailMs } = head;
   const guardMs = Math.max(opts.artifactGuardMs, tailMs);
   if (tailMs > opts.artifactGuardMs) warnings.push(`stimulus artifact tails outlast the blanking: ${tailMs.toFixed(1)} ms more left out after each pulse`);
   const mask = exclusionMask(epoch, guardMs);
@@ -105,14 +121,19 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig): Gra
   const channels = montage.channels;
 
   // A first look at the pre-stimulus window (cheap); channels that look dead there are judged on the whole epoch.
-  const preLook = Math.max(epoch.preSamples, Math.min(n, Math.round(0.1 * fs)));
-  const firstLook: RawCheck[] = channels.map((c) => checkRawRange(epoch.raw, c.index * n, 0, preLook, mask, fs, epoch.preSamples));
+  const firstLook = head.firstLook ?? firstLookOf(epoch, montage, mask);
   const looksDead = firstLook.map((r, i) => channelState(r, firstLook.filter((_, j) => j !== i).map((o) => o.residualRmsUv), opts).state !== 'ok');
-  const raw: RawCheck[] = channels.map((c, i) => (looksDead[i] ? checkRaw(epoch.raw, c.index * n, n, mask, fs, epoch.preSamples) : firstLook[i]!));
+  const raw: RawCheck[] = channels.map((c, i) => {
+    if (!looksDead[i]) return firstLook[i]!;
+    // on the whole epoch: continued from the prepared part when there is one
+    const sums = prep?.deadSums[i];
+    if (prep && sums) return rawCheckOf(rawCheckSumsResume(epoch.raw, c.index * n, prep.coveredSamples, n, mask, fs, sums.slice()), epoch.raw, c.index * n, epoch.preSamples);
+    return checkRaw(epoch.raw, c.index * n, n, mask, fs, epoch.preSamples);
+  });
   const states = raw.map((r, i) => channelState(r, raw.filter((_, j) => j !== i).map((o) => o.residualRmsUv), opts));
 
   const features: (SignalFeatures | null)[] = channels.map((c, i) =>
-    states[i]!.state === 'ok' ? analyseSignal(filtered, c.index * n, layout, mask, pulses, trainMs, opts) : null,
+    states[i]!.state === 'ok' ? analyseSignal(filtered, c.index * n, layout, mask, pulses, trainMs, opts, prep?.trainBins[i]) : null,
   );
 
   // Crosstalk: strongest responders first; each weaker responder is compared with the genuine stronger ones.
@@ -212,4 +233,172 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig): Gra
     channels: evidence,
     warnings,
   };
+}
+
+/** The pre-stimulus window the first raw look covers (gradeTrain), epoch-relative end. */
+function preLookEnd(epoch: StimulusEpoch): number {
+  return Math.max(epoch.preSamples, Math.min(epochLength(epoch), Math.round(0.1 * epoch.sampleRateHz)));
+}
+
+function firstLookOf(epoch: StimulusEpoch, montage: Montage, mask: Uint8Array): RawCheck[] {
+  const n = epochLength(epoch);
+  const preLook = preLookEnd(epoch);
+  return montage.channels.map((c) => checkRawRange(epoch.raw, c.index * n, 0, preLook, mask, epoch.sampleRateHz, epoch.preSamples));
+}
+
+/** What grading computes from the pre-stimulus window and the train only. */
+interface TrainPart {
+  readonly offsets: readonly number[];
+  readonly pulses: readonly number[];
+  readonly locked: LockedArtifactFit | null;
+  readonly tailMs: number;
+  /** The filtered signal with the locked artifacts removed (scratch); only when computed for grading at once. */
+  readonly cleaned?: Float32Array;
+  /** checkRawRange of each montage channel over the first look (prepared only). */
+  readonly firstLook?: readonly RawCheck[];
+}
+
+/**
+ * Pulses, pulse-locked artifact removal over the train's intervals and the artifact tail estimate: all
+ * computed from samples before the train's end and the blanking up to the end of the last pulse's run.
+ */
+function trainPart(epoch: StimulusEpoch, montage: Montage, opts: TrainGradingOptions, owned = false): TrainPart & { readonly cleaned: Float32Array } {
+  const n = epochLength(epoch);
+  const pulses = pulseOffsets(epoch);
+  // Pulse-locked artifact leftovers (tails, DC steps, filter ringing) out of the train before anything is judged.
+  const offsets = montage.channels.map((c) => c.index * n);
+  const locked = lockedArtifactFit(epoch.filtered, offsets, pulses, epoch.preSamples + epoch.stimSamples, exclusionMask(epoch, 0), epoch.sampleRateHz, opts.artifactGuardMs, SCRATCH, owned);
+  const cleaned = applyLockedArtifactFit(epoch.filtered, offsets, locked, SCRATCH);
+  const tailMs = artifactTailMs({ ...epoch, filtered: cleaned }, offsets, pulses, undefined, SCRATCH);
+  return { offsets, pulses, locked, tailMs, cleaned };
+}
+
+/**
+ * The train part of a train's grading, computed while its post-train window is still arriving (two-phase
+ * grading: grade latency counts from the window's last sample, and the train part is final about the
+ * post-train window earlier). Opaque; give it to gradeTrain with the completed epoch.
+ *
+ * Covers samples [0, coveredSamples) of the epoch: the pre-stimulus window, the train, and the train's
+ * last blanking run with the sample after it (pulse detection and the tail estimate read the blanking up
+ * to there). gradeTrain uses it only for the same montage and options object, an epoch of the same
+ * stimulation event (the object), start, lengths, rate and channel count, whose raw and filtered arrays are the very
+ * arrays it was prepared on (the pipeline fills one epoch's arrays in place and never rewrites a final
+ * sample; a restarted run starts new arrays), and whose blanking and gaps over the covered samples are
+ * unchanged (a stimulation or gap that appeared there since); otherwise it is ignored and everything is
+ * recomputed.
+ */
+export class PreparedTrain {
+  private constructor(
+    private readonly event: StimulationEvent,
+    private readonly startSample: number,
+    private readonly lengths: readonly [number, number, number, number, number],
+    private readonly montage: Montage,
+    private readonly opts: TrainGradingOptions,
+    private readonly rawArray: Float32Array,
+    private readonly filteredArray: Float32Array,
+    /** Samples covered, epoch-relative. */
+    readonly coveredSamples: number,
+    private readonly blankedHead: Uint8Array,
+    private readonly gapHead: Uint8Array,
+    readonly offsets: readonly number[],
+    readonly pulses: readonly number[],
+    readonly locked: LockedArtifactFit | null,
+    readonly tailMs: number,
+    readonly firstLook: readonly RawCheck[],
+    /** Per montage channel: envelope bins of the pre-stimulus window and the train (bins [0, postFirst)). */
+    readonly trainBins: readonly Float64Array[],
+    /** Per montage channel that looks dead at first look: its whole-epoch raw check's sums over the covered samples. */
+    readonly deadSums: readonly (Float64Array | null)[],
+    /** The cleaned signal (artifact fits subtracted) of each montage channel over [cleanFrom, trainEnd), channel after channel. */
+    private readonly cleanedTrain: Float32Array | null,
+    private readonly cleanFrom: number,
+  ) {}
+
+  /** The epoch's filtered signal with the locked artifacts removed (the scratch pool), as gradeTrain computes it. */
+  cleanedSignal(filtered: Float32Array): Float32Array {
+    const out = cleanedCopy(filtered, SCRATCH);
+    const c = this.cleanedTrain;
+    if (c === null) return out;
+    const w = this.lengths[0] + this.lengths[1] - this.cleanFrom;
+    for (let k = 0; k < this.offsets.length; k++) out.set(c.subarray(k * w, (k + 1) * w), this.offsets[k]! + this.cleanFrom);
+    return out;
+  }
+
+  /** @internal see prepareTrain */
+  static of(epoch: PartialEpoch, config: TrainGraderConfig): PreparedTrain | null {
+    const opts = config.options ?? DEFAULT_TRAIN_GRADING;
+    const { montage } = config;
+    const stim = epoch.event.stimulation;
+    if (stim.mode !== 'train' || !stim.target || montage.channels.length > epoch.channelCount) return null;
+    const n = epochLength(epoch);
+    const trainEnd = epoch.preSamples + epoch.stimSamples;
+    const final = Math.min(n, epoch.finalSamples);
+    if (epoch.raw.length !== n * epoch.channelCount || epoch.filtered.length !== n * epoch.channelCount || epoch.blanked.length !== n) return null;
+    // The blanking run holding the train's end (if any) must have ended within the final samples.
+    let z = trainEnd;
+    while (z < final && epoch.blanked[z] === 1) z++;
+    const covered = Math.max(z + 1, trainEnd, preLookEnd(epoch));
+    if (covered > final) return null;
+    const head = trainPart(epoch, montage, opts, true);
+    const guardMs = Math.max(opts.artifactGuardMs, head.tailMs);
+    const mask = exclusionMask(epoch, guardMs);
+    const firstLook = firstLookOf(epoch, montage, mask);
+    const layout = binLayout(epoch, opts);
+    const trainBins = montage.channels.map((c) => envelopeBinsFrom(head.cleaned, c.index * n, layout, mask, new Float64Array(layout.postFirst), 0));
+    const deadSums = firstLook.map((r, i) => {
+      const dead = channelState(r, firstLook.filter((_, j) => j !== i).map((o) => o.residualRmsUv), opts).state !== 'ok';
+      return dead && covered > Math.floor(epoch.sampleRateHz / 50) + 1 ? rawCheckSums(epoch.raw, montage.channels[i]!.index * n, 0, covered, mask, epoch.sampleRateHz, new Float64Array(7)) : null;
+    });
+    // The fits change the train's intervals only (from the first pulse on): that part of the cleaned signal is kept.
+    const cleanFrom = head.locked ? head.pulses[0]! : trainEnd;
+    let cleanedTrain: Float32Array | null = null;
+    if (head.locked) {
+      const w = trainEnd - cleanFrom;
+      cleanedTrain = new Float32Array(w * head.offsets.length);
+      head.offsets.forEach((off, k) => cleanedTrain!.set(head.cleaned.subarray(off + cleanFrom, off + trainEnd), k * w));
+    }
+    return new PreparedTrain(
+      epoch.event, epoch.startSample, lengthsOf(epoch), montage, opts, epoch.raw, epoch.filtered, covered,
+      epoch.blanked.slice(0, covered), gapMask(epoch, covered), head.offsets, head.pulses, head.locked, head.tailMs, firstLook, trainBins, deadSums, cleanedTrain, cleanFrom,
+    );
+  }
+
+  /** Whether this was prepared on `epoch`'s train part as it is now (see the class comment). */
+  matches(epoch: StimulusEpoch, montage: Montage, opts: TrainGradingOptions): boolean {
+    if (montage !== this.montage || opts !== this.opts) return false;
+    if (epoch.event !== this.event || epoch.startSample !== this.startSample) return false;
+    const l = lengthsOf(epoch);
+    for (let i = 0; i < l.length; i++) if (l[i] !== this.lengths[i]) return false;
+    if (epoch.raw !== this.rawArray || epoch.filtered !== this.filteredArray) return false;
+    const k = this.coveredSamples;
+    if (epoch.blanked.length < k) return false;
+    for (let i = 0; i < k; i++) if (epoch.blanked[i] !== this.blankedHead[i]) return false;
+    const g = gapMask(epoch, k);
+    for (let i = 0; i < k; i++) if (g[i] !== this.gapHead[i]) return false;
+    return true;
+  }
+}
+
+function lengthsOf(e: StimulusEpoch): [number, number, number, number, number] {
+  return [e.preSamples, e.stimSamples, e.postSamples, e.sampleRateHz, e.channelCount];
+}
+
+/** 1 where a gap of the epoch covers sample i, for i in [0, k). */
+function gapMask(epoch: StimulusEpoch, k: number): Uint8Array {
+  const m = new Uint8Array(k);
+  for (const g of epoch.gaps) {
+    const a = Math.max(0, g.startSample - epoch.startSample);
+    const z = Math.min(k, g.startSample + g.lengthSamples - epoch.startSample);
+    for (let i = a; i < z; i++) m[i] = 1;
+  }
+  return m;
+}
+
+/**
+ * Phase one of two-phase grading: the train part of gradeTrain's work for a train epoch whose samples
+ * [0, finalSamples) are final (see PreparedTrain), or null when that is not enough (or the epoch is not a
+ * gradable train). Reads the epoch only during the call. Give the result to gradeTrain with the completed epoch.
+ */
+export function prepareTrain(epoch: PartialEpoch, config: TrainGraderConfig): PreparedTrain | null {
+  return PreparedTrain.of(epoch, config);
 }

@@ -32,3 +32,13 @@ export interface StimulusEpoch {
 export function epochLength(e: Pick<StimulusEpoch, 'preSamples' | 'stimSamples' | 'postSamples'>): number {
   return e.preSamples + e.stimSamples + e.postSamples;
 }
+
+/**
+ * An epoch whose window is still arriving (PipelineConfig.onTrainPartFinal): the full epoch's shape and
+ * arrays, of which only samples [0, finalSamples) are final (every channel, the blanking and the gaps
+ * there: nothing that arrives later changes them); the rest is unspecified. `gaps` lists the gaps known
+ * so far. Valid only during the call it is handed to (the arrays are the pipeline's, still being filled).
+ */
+export interface PartialEpoch extends StimulusEpoch {
+  readonly finalSamples: number;
+}
