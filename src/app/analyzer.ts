@@ -160,6 +160,8 @@ export function createInProcessAnalyzer(config: AnalyzerConfig, sink: AnalyzerSi
     ...(config.stimulationReports ? { stimulationReports: config.stimulationReports } : {}),
     now: config.nowMs,
     onEpoch,
+    // two-phase grading: a train's train part is graded while its post-train window arrives
+    onTrainPartFinal: (view) => grader.prepare(view),
   });
   const guard = (what: string, fn: () => void) => {
     try {

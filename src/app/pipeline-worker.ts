@@ -44,6 +44,8 @@ function handle(msg: ToPipelineWorker): void {
       // the host's clock is not visible here: time is kept on the shared wall-monotonic scale
       now: () => performance.timeOrigin + performance.now(),
       onEpoch,
+      // two-phase grading: a train's train part is graded while its post-train window arrives
+      onTrainPartFinal: (view) => grader?.prepare(view),
     });
     post({ type: 'ready', warmupSamples: pipeline.warmupSamples, eventLagSamples: pipeline.eventLagSamples });
     return;

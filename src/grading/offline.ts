@@ -59,6 +59,8 @@ export function gradeRecording(
     unit: input.unit ?? 'uV',
     ...(settings ? { settings } : {}),
     now: () => 0,
+    // two-phase grading, as live: a train's train part is graded while its post-train window is fed
+    onTrainPartFinal: (view) => grader.prepare(view),
   });
   const feed = (epochs: readonly StimulusEpoch[]): void => {
     for (const e of epochs) events.push(...grader.push(e));

@@ -2,7 +2,7 @@ import { DomainError, pulseCount, type SampleBlock, type SampleGap, type Stimula
 import { blankWindowSamples, interpolateMasked, lastBlankedSample, markPulses, type BlankWindowSamples } from './blanking';
 import { DisplayDecimator, type DisplayFrame } from './display';
 import { EnvelopeStage } from './envelope';
-import type { StimulusEpoch } from './epoch';
+import type { PartialEpoch, StimulusEpoch } from './epoch';
 import { SampleRing } from './ring';
 import { extendBlankingOverSaturation } from './saturation';
 import { microvoltsPerUnit, type InputUnit } from './scale';
@@ -51,6 +51,15 @@ export interface PipelineConfig {
   /** Clock for latency measurement, ms; defaults to performance.now. */
   readonly now?: () => number;
   readonly onEpoch?: (epoch: StimulusEpoch, timing: EpochTiming) => void;
+  /**
+   * Called once per train epoch, during the input that advances the epoch's run past the end of the
+   * train (and of the blanking run there) before the epoch is complete: `view.finalSamples` (beyond the
+   * train's end) samples of the epoch are final, i.e. exactly as the emitted epoch will have them. The
+   * view shares the run's arrays, which the emitted epoch will be, and is valid only during the call.
+   * Not called for an epoch whose window completes in the same input. For two-phase grading
+   * (SessionGrader.prepare): the train part is graded about the post-train window before the epoch.
+   */
+  readonly onTrainPartFinal?: (view: PartialEpoch) => void;
 }
 
 export interface PipelineStats {
@@ -119,6 +128,8 @@ interface PendingEpoch {
   readonly endSample: number;
   /** Arrival time of the input that brought the window's last sample (null until then). */
   windowAtMs: number | null;
+  /** onTrainPartFinal was called for it. */
+  trainPartShown: boolean;
 }
 
 /**
@@ -241,7 +252,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     const stimSamples = stim.mode === 'train' ? Math.max(1, ms(stim.durationS * 1000)) : ms(settings.epoch.singleWindowMs);
     const postSamples = ms(stim.mode === 'train' ? settings.epoch.postTrainMs : settings.epoch.postSingleMs);
     const startSample = event.sampleIndex - preSamples;
-    return { event, startSample, preSamples, stimSamples, postSamples, endSample: startSample + preSamples + stimSamples + postSamples, windowAtMs: null };
+    return { event, startSample, preSamples, stimSamples, postSamples, endSample: startSample + preSamples + stimSamples + postSamples, windowAtMs: null, trainPartShown: false };
   }
 
   function recordGap(gap: SampleGap): void {
@@ -474,25 +485,16 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       run = startRun(p);
     }
     if (limit > run.pos) advance(run, limit, false);
+    // A chunk that is not the last ends on an unblanked sample: past the train's end, its last blanking run is over.
+    if (config.onTrainPartFinal && !p.trainPartShown && p.event.stimulation.mode === 'train' && run.pos > p.startSample + p.preSamples + p.stimSamples) {
+      p.trainPartShown = true;
+      const r = run;
+      config.onTrainPartFinal({ ...epochOf(p, r), finalSamples: r.pos - p.startSample });
+    }
   }
 
-  function cut(p: PendingEpoch): StimulusEpoch {
-    if (run === null || run.p !== p) run = startRun(p);
-    const r = run;
-    advance(r, p.endSample, true);
-    run = null;
-    // The spare pair now holds this epoch's output: it becomes cont's.
-    spareFiltered.set(r.filtered);
-    spareEnvelope.set(r.env);
-    [contFiltered, spareFiltered] = [spareFiltered, contFiltered];
-    [contEnvelope, spareEnvelope] = [spareEnvelope, contEnvelope];
-    contFilterState = sosFilter.saveState(contFilterState);
-    contEnvelopeState = envelope.saveState(contEnvelopeState);
-    cont = { start: p.startSample, end: p.endSample };
-    if (contBlanked.length < r.length) contBlanked = new Uint8Array(Math.max(r.length, 2 * contBlanked.length));
-    contBlanked.set(r.blanked);
-    contEndBlanked = r.blanked[r.length - 1] === 1;
-
+  /** The epoch of a run (complete after its last advance); its gaps as known now. */
+  function epochOf(p: PendingEpoch, r: Run): StimulusEpoch {
     const overlapping = gaps.filter((g) => g.startSample < p.endSample && g.startSample + g.lengthSamples > p.startSample);
     if (r.missingInEpoch > 0) {
       overlapping.unshift({ startSample: p.startSample, lengthSamples: r.missingInEpoch, reason: ring.oldestSample > 0 && stats.samplesPerChannel > ring.capacity ? 'overflow' : 'unknown' });
@@ -511,6 +513,25 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       blanked: r.blanked,
       gaps: overlapping,
     };
+  }
+
+  function cut(p: PendingEpoch): StimulusEpoch {
+    if (run === null || run.p !== p) run = startRun(p);
+    const r = run;
+    advance(r, p.endSample, true);
+    run = null;
+    // The spare pair now holds this epoch's output: it becomes cont's.
+    spareFiltered.set(r.filtered);
+    spareEnvelope.set(r.env);
+    [contFiltered, spareFiltered] = [spareFiltered, contFiltered];
+    [contEnvelope, spareEnvelope] = [spareEnvelope, contEnvelope];
+    contFilterState = sosFilter.saveState(contFilterState);
+    contEnvelopeState = envelope.saveState(contEnvelopeState);
+    cont = { start: p.startSample, end: p.endSample };
+    if (contBlanked.length < r.length) contBlanked = new Uint8Array(Math.max(r.length, 2 * contBlanked.length));
+    contBlanked.set(r.blanked);
+    contEndBlanked = r.blanked[r.length - 1] === 1;
+    return epochOf(p, r);
   }
 
   /** Notes when the data reached each pending window's end (for the latency from the window's last sample). */
