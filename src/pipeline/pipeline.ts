@@ -118,6 +118,8 @@ export interface Pipeline {
 const NONE: readonly StimulusEpoch[] = Object.freeze([]);
 const MAX_AUTO_WARMUP_MS = 3000;
 const WARMUP_TOLERANCE = 1e-6;
+/** Epoch samples copied to the spare pair at a time while a run advances. */
+const SPARE_BATCH_SAMPLES = 2048;
 
 interface PendingEpoch {
   readonly event: StimulationEvent;
@@ -327,8 +329,22 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     readonly env: Float32Array;
     readonly blanked: Uint8Array;
     readonly missingInEpoch: number;
+    /** Epoch samples [0, spared) already copied to the spare pair (which becomes cont's at the cut). */
+    spared: number;
   }
   let run: Run | null = null;
+
+  /** Copies the run's epoch samples [r.spared, to) of filtered and envelope into the spare pair (same planar layout). */
+  function spareTo(r: Run, to: number): void {
+    const from = r.spared;
+    if (to <= from) return;
+    const L = r.length;
+    for (let c = 0; c < channelCount; c++) {
+      spareFiltered.set(r.filtered.subarray(c * L + from, c * L + to), c * L + from);
+      spareEnvelope.set(r.env.subarray(c * L + from, c * L + to), c * L + from);
+    }
+    r.spared = to;
+  }
   /** The blanking of cont's epoch (its arrays are handed out, and may be transferred away), and whether its last sample was blanked. */
   let contBlanked = new Uint8Array(0);
   let contEndBlanked = false;
@@ -368,11 +384,11 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       }
       sosFilter.loadState(contFilterState);
       envelope.loadState(contEnvelopeState);
-      return { p, length, resumed: true, from: e0, pos: e0, raw, filtered, env, blanked, missingInEpoch };
+      return { p, length, resumed: true, from: e0, pos: e0, raw, filtered, env, blanked, missingInEpoch, spared: 0 };
     }
     const wStart = Math.max(p.startSample - warmupSamples, Math.min(ring.oldestSample, p.startSample));
     const missingLead = Math.max(0, Math.min(p.endSample - wStart, ring.oldestSample - wStart));
-    return { p, length, resumed: false, from: wStart, pos: wStart, raw, filtered, env, blanked, missingInEpoch: Math.max(0, missingLead - (p.startSample - wStart)) };
+    return { p, length, resumed: false, from: wStart, pos: wStart, raw, filtered, env, blanked, missingInEpoch: Math.max(0, missingLead - (p.startSample - wStart)), spared: 0 };
   }
 
   /**
@@ -453,6 +469,8 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       r.blanked.set(m.subarray(a - r.pos, end - r.pos), e0);
     }
     r.pos = end;
+    // Copied to the spare pair in batches as the run advances, so the cut copies little (it is in the grade latency).
+    if (!last && end - p.startSample - r.spared >= SPARE_BATCH_SAMPLES) spareTo(r, end - p.startSample);
   }
 
   /**
@@ -521,8 +539,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     advance(r, p.endSample, true);
     run = null;
     // The spare pair now holds this epoch's output: it becomes cont's.
-    spareFiltered.set(r.filtered);
-    spareEnvelope.set(r.env);
+    spareTo(r, r.length);
     [contFiltered, spareFiltered] = [spareFiltered, contFiltered];
     [contEnvelope, spareEnvelope] = [spareEnvelope, contEnvelope];
     contFilterState = sosFilter.saveState(contFilterState);
