@@ -6,6 +6,7 @@ import { designFilterChain, SosFilter } from '../../../src/pipeline/sos-filter';
 import { blankWindowSamples, interpolateMasked, markPulses } from '../../../src/pipeline/blanking';
 import { DEFAULT_BLANKING } from '../../../src/pipeline/blanking';
 import { blockOf, makeSession, singleEvent, trainEvent, type SyntheticSession } from './synthetic';
+import { expectSameEpochs } from './epoch-streams';
 
 /** Streams a session in the given chunk sizes; each stimulation is pushed right after the block holding its first pulse. */
 function stream(s: SyntheticSession, chunks: readonly number[], config?: Partial<PipelineConfig>): StimulusEpoch[] {
@@ -23,20 +24,6 @@ function stream(s: SyntheticSession, chunks: readonly number[], config?: Partial
   }
   out.push(...p.flush());
   return out;
-}
-
-/** Exact comparison of epochs; typed arrays compared bytewise (much faster than a deep equal). */
-function expectSameEpochs(got: readonly StimulusEpoch[], want: readonly StimulusEpoch[]): void {
-  expect(got.length).toBe(want.length);
-  const bytes = (a: Float32Array | Uint8Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-  got.forEach((g, i) => {
-    const w = want[i]!;
-    const meta = (e: StimulusEpoch) => [e.event, e.startSample, e.preSamples, e.stimSamples, e.postSamples, e.gaps, e.channelCount, e.sampleRateHz];
-    expect(meta(g)).toEqual(meta(w));
-    for (const k of ['raw', 'filtered', 'envelope', 'blanked'] as const) {
-      if (!bytes(g[k]).equals(bytes(w[k]))) throw new Error(`epoch ${i}: ${k} differs`);
-    }
-  });
 }
 
 function channel(a: Float32Array, c: number, len: number): Float32Array {
