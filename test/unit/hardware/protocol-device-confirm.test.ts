@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeStimulation, type SampleBlock, type StimulationEvent } from '../../../src/domain';
 import { DeviceEncoder, DeviceStreamDecoder, HostCommandDecoder, type WireDeviceInfo } from '../../../src/protocol';
-import type { ByteTransport, Disposer } from '../../../hardware/device';
+import { TransportListeners, type ByteTransport } from '../../../hardware/device';
 import { CONFIRM_HOLD_RETRANSMISSIONS, ProtocolDevice, STIMULATION_RETRANSMIT_MS } from '../../../hardware/protocol-device';
 import { SimulatedTransport } from '../../../hardware/simulated/transport';
 import { createPipeline, type EpochTiming, type StimulusEpoch } from '../../../src/pipeline';
@@ -12,13 +12,13 @@ const INFO_10: WireDeviceInfo = { ...INFO_11, firmware: '1.0', reliableStimulati
 const SINGLE = makeStimulation({ mode: 'single', intensityMa: 1, pulseWidthUs: 200 });
 
 /** A link whose device side the test scripts frame by frame; `lose()` encodes a frame and drops it (a sequence gap). */
-class ScriptedLink implements ByteTransport {
-  private data = new Set<(b: Uint8Array) => void>();
-  private closes = new Set<(r: 'deliberate' | 'disconnected', d?: string) => void>();
+class ScriptedLink extends TransportListeners implements ByteTransport {
   readonly enc = new DeviceEncoder();
   private readonly commands = new HostCommandDecoder();
   isOpen = false;
-  constructor(private readonly info: WireDeviceInfo) {}
+  constructor(private readonly info: WireDeviceInfo) {
+    super();
+  }
   async open(): Promise<void> {
     this.isOpen = true;
   }
@@ -29,19 +29,11 @@ class ScriptedLink implements ByteTransport {
   }
   async close(): Promise<void> {
     this.isOpen = false;
-    for (const l of this.closes) l('deliberate');
-  }
-  onData(l: (b: Uint8Array) => void): Disposer {
-    this.data.add(l);
-    return () => this.data.delete(l);
-  }
-  onClose(l: (r: 'deliberate' | 'disconnected', d?: string) => void): Disposer {
-    this.closes.add(l);
-    return () => this.closes.delete(l);
+    this.emitClose('deliberate');
   }
   deliver(bytes: Uint8Array): void {
     queueMicrotask(() => {
-      if (this.isOpen) for (const l of this.data) l(bytes);
+      if (this.isOpen) this.emitData(bytes);
     });
   }
   samples(startSample: number, n: number): void {
@@ -60,7 +52,7 @@ class ScriptedLink implements ByteTransport {
   }
   vanish(): void {
     this.isOpen = false;
-    for (const l of this.closes) l('disconnected', 'cable unplugged');
+    this.emitClose('disconnected', 'cable unplugged');
   }
 }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeStimulation, type SampleBlock, type SampleGap, type StimulationEvent } from '../../../src/domain';
 import { DeviceEncoder, HostCommandDecoder, MSG, type WireDeviceInfo, type WireHostCommand } from '../../../src/protocol';
-import type { ByteTransport, ConnectionState, Disposer } from '../../../hardware/device';
+import { TransportListeners, type ByteTransport, type ConnectionState } from '../../../hardware/device';
 import { DeviceCommandError, ProtocolDevice } from '../../../hardware/protocol-device';
 
 const INFO: WireDeviceInfo = { model: 'TestAmp', firmware: '0.9', channelCount: 2, sampleRateHz: 1000, gainUvPerCount: 0.5, sampleFormat: 'int16', canStimulate: true };
@@ -10,9 +10,7 @@ const INFO: WireDeviceInfo = { model: 'TestAmp', firmware: '0.9', channelCount: 
  * An in-memory transport wired to a tiny firmware emulator: answers GET_INFO, ACKs commands, PONGs
  * pings, and lets the test push sample blocks. `vanish()` simulates an unplugged cable.
  */
-class FakeLink implements ByteTransport {
-  private data = new Set<(b: Uint8Array) => void>();
-  private closes = new Set<(r: 'deliberate' | 'disconnected', d?: string) => void>();
+class FakeLink extends TransportListeners implements ByteTransport {
   readonly device = new DeviceEncoder();
   private readonly commands = new HostCommandDecoder();
   readonly received: WireHostCommand[] = [];
@@ -47,20 +45,12 @@ class FakeLink implements ByteTransport {
   }
   async close(): Promise<void> {
     this.isOpen = false;
-    for (const l of this.closes) l('deliberate');
-  }
-  onData(l: (b: Uint8Array) => void): Disposer {
-    this.data.add(l);
-    return () => this.data.delete(l);
-  }
-  onClose(l: (r: 'deliberate' | 'disconnected', d?: string) => void): Disposer {
-    this.closes.add(l);
-    return () => this.closes.delete(l);
+    this.emitClose('deliberate');
   }
   deliver(bytes: Uint8Array): void {
     // answer asynchronously, as a real port would
     queueMicrotask(() => {
-      if (this.isOpen) for (const l of this.data) l(bytes);
+      if (this.isOpen) this.emitData(bytes);
     });
   }
   samples(startSample: number, n: number): void {
@@ -69,7 +59,7 @@ class FakeLink implements ByteTransport {
   }
   vanish(): void {
     this.isOpen = false;
-    for (const l of this.closes) l('disconnected', 'cable unplugged');
+    this.emitClose('disconnected', 'cable unplugged');
   }
 }
 
