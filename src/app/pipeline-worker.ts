@@ -27,6 +27,7 @@ function onEpoch(epoch: StimulusEpoch, timing: EpochTiming): void {
     for (const event of grader.push(epoch)) post({ type: 'grading', event, completedAtMs: timing.completedAtMs, windowCompletedAtMs: timing.windowCompletedAtMs });
   }
   if (postEpochs) post({ type: 'epoch', epoch, timing }, epochTransferList(epoch));
+  else pipeline?.releaseEpoch(epoch); // graded and not posted: nothing keeps it, its arrays serve a later epoch
 }
 
 function handle(msg: ToPipelineWorker): void {

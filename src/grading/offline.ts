@@ -63,7 +63,10 @@ export function gradeRecording(
     onTrainPartFinal: (view) => grader.prepare(view),
   });
   const feed = (epochs: readonly StimulusEpoch[]): void => {
-    for (const e of epochs) events.push(...grader.push(e));
+    for (const e of epochs) {
+      events.push(...grader.push(e));
+      pipeline.releaseEpoch(e); // graded, and nothing here keeps it: its arrays serve a later epoch
+    }
   };
   const stims = [...input.events].sort((a, b) => a.sampleIndex - b.sampleIndex);
   const gaps = [...(input.gaps ?? [])].sort((a, b) => a.startSample - b.startSample);

@@ -108,6 +108,16 @@ export interface Pipeline {
   pushGap(gap: SampleGap, arrivalMs?: number): readonly StimulusEpoch[];
   /** End of stream: emits every pending epoch, its missing tail recorded as a gap. */
   flush(arrivalMs?: number): readonly StimulusEpoch[];
+  /**
+   * Gives an emitted epoch's arrays (raw, filtered, envelope, blanked) back for reuse by a later epoch of
+   * the same length: the caller promises that nothing reads or writes them any more (no views kept, not
+   * transferred, no grade or cache holding them). Optional: an epoch never released is simply garbage
+   * collected. Returns whether the arrays were taken: only arrays this pipeline emitted, once, all four
+   * together and still attached; anything else (a copy, an epoch of another pipeline, a second release,
+   * transferred arrays) is ignored. Reuse keeps the resident memory of a long session flat and spares
+   * the allocation and first touch of a new epoch's arrays (see EPOCH_POOL_SETS).
+   */
+  releaseEpoch(epoch: StimulusEpoch): boolean;
   /** Latest decimated live trace (lossy), or null if nothing new. */
   drainDisplay(): DisplayFrame | null;
   stats(): PipelineStats;
@@ -120,6 +130,20 @@ const MAX_AUTO_WARMUP_MS = 3000;
 const WARMUP_TOLERANCE = 1e-6;
 /** Epoch samples copied to the spare pair at a time while a run advances. */
 const SPARE_BATCH_SAMPLES = 2048;
+/**
+ * Released epoch array sets kept for reuse (Pipeline.releaseEpoch), of any lengths; the oldest is dropped
+ * beyond. A case has two epoch lengths (single pulse, train) and a consumer releases each epoch after
+ * grading it, so a few sets cover it.
+ */
+const EPOCH_POOL_SETS = 4;
+
+/** The four arrays of one epoch, as handed out and (after Pipeline.releaseEpoch) reused together. */
+interface EpochArrays {
+  readonly raw: Float32Array;
+  readonly filtered: Float32Array;
+  readonly env: Float32Array;
+  readonly blanked: Uint8Array;
+}
 
 interface PendingEpoch {
   readonly event: StimulationEvent;
@@ -349,12 +373,37 @@ export function createPipeline(config: PipelineConfig): Pipeline {
   let contBlanked = new Uint8Array(0);
   let contEndBlanked = false;
 
+  /**
+   * Epoch arrays given back by releaseEpoch, oldest first, and the emitted sets not released yet (by their
+   * raw array). A run takes a released set of its length (every sample of it is written before the epoch
+   * is emitted, so the old content never shows) or allocates one; a set is only ever in one of: the run
+   * in progress, emitted (until released), free. A dropped run's arrays are never reused (onTrainPartFinal
+   * may have shown them).
+   */
+  let freeSets: EpochArrays[] = [];
+  let emittedSets = new WeakMap<Float32Array, EpochArrays>();
+
+  function takeSet(length: number): EpochArrays {
+    const n = length * channelCount;
+    const k = freeSets.findIndex((a) => a.raw.length === n);
+    if (k >= 0) return freeSets.splice(k, 1)[0]!;
+    return { raw: new Float32Array(n), filtered: new Float32Array(n), env: new Float32Array(n), blanked: new Uint8Array(length) };
+  }
+
+  function releaseSet(epoch: StimulusEpoch): boolean {
+    const set = emittedSets.get(epoch.raw);
+    if (set === undefined || set.filtered !== epoch.filtered || set.env !== epoch.envelope || set.blanked !== epoch.blanked) return false;
+    emittedSets.delete(epoch.raw);
+    // transferred to another thread: detached, nothing to reuse
+    if (set.raw.byteLength === 0 || set.filtered.byteLength === 0 || set.env.byteLength === 0 || set.blanked.byteLength === 0) return false;
+    freeSets.push(set);
+    if (freeSets.length > EPOCH_POOL_SETS) freeSets.shift();
+    return true;
+  }
+
   function startRun(p: PendingEpoch): Run {
     const length = p.endSample - p.startSample;
-    const raw = new Float32Array(length * channelCount);
-    const filtered = new Float32Array(length * channelCount);
-    const env = new Float32Array(length * channelCount);
-    const blanked = new Uint8Array(length);
+    const { raw, filtered, env, blanked } = takeSet(length);
     if (spareFiltered.length < filtered.length) {
       spareFiltered = new Float32Array(filtered.length);
       spareEnvelope = new Float32Array(filtered.length);
@@ -548,6 +597,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     if (contBlanked.length < r.length) contBlanked = new Uint8Array(Math.max(r.length, 2 * contBlanked.length));
     contBlanked.set(r.blanked);
     contEndBlanked = r.blanked[r.length - 1] === 1;
+    emittedSets.set(r.raw, { raw: r.raw, filtered: r.filtered, env: r.env, blanked: r.blanked });
     return epochOf(p, r);
   }
 
@@ -700,6 +750,11 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       return emitReady(arrivalMs ?? lastArrivalMs, true);
     },
 
+    releaseEpoch(epoch) {
+      if (disposed) return false;
+      return releaseSet(epoch);
+    },
+
     drainDisplay() {
       return display.drain();
     },
@@ -717,6 +772,8 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       gaps = [];
       cont = null;
       run = null;
+      freeSets = [];
+      emittedSets = new WeakMap();
       confirmedTo = 0;
       for (const k of Object.keys(stats) as (keyof typeof stats)[]) stats[k] = 0;
     },
@@ -734,6 +791,8 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       scaled = new Float32Array(0);
       cont = null;
       run = null;
+      freeSets = [];
+      emittedSets = new WeakMap();
       sosFilter.dispose();
       envelope.dispose();
     },
