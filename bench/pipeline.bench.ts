@@ -16,7 +16,7 @@
  *   over the ring), the default band-pass (HP 10 Hz order 2 + LP 2 kHz order 4) and the envelope,
  *   both over 100-sample blocks as the pipeline advances an epoch's run;
  * - resident memory (RSS) and heap sampled over a simulated stream of SDRLOG_BENCH_HOURS (default 4)
- *   hours of the CASE, run faster than real time, which must stay flat: RSS after the first simulated
+ *   hours of the CASE (repeated after its 4 h), run faster than real time, which must stay flat: RSS after the first simulated
  *   minute, the highest RSS in each simulated hour (sampled every simulated minute; garbage collection
  *   makes it a sawtooth, so peaks are compared), at the end, and the max; flat when no later hour peaks
  *   5 % or more above the first hour's peak.
@@ -138,6 +138,10 @@ interface RunResult {
     heapStart: number;
     heapEnd: number;
     heapMax: number;
+    /** ArrayBuffer memory (typed arrays: epochs, ring, display frames), MB. */
+    buffersStart: number;
+    buffersEnd: number;
+    buffersMax: number;
     /** Highest RSS sampled in each simulated hour, MB. */
     rssHourly: number[];
     /** (max RSS after the first hour - max RSS in the first hour) / the latter (NaN for runs of an hour or less). */
@@ -173,14 +177,23 @@ function run1(pool: Float32Array[], pattern: Pattern, seconds: number, grade: bo
     },
   });
   const totalBlocks = Math.round((seconds * FS) / BLOCK);
-  // The case's events in time order, walked with a cursor (the harness should cost next to nothing).
-  const schedule = pattern === 'case' ? [...caseEvents().values()].sort((a, b) => a.sampleIndex - b.sampleIndex) : null;
+  // The case's events in time order, walked with a cursor (the harness should cost next to nothing); a run
+  // longer than the case (100 rootlets, 4 h) repeats it.
+  let schedule: StimulationEvent[] | null = null;
+  if (pattern === 'case') {
+    const one = [...caseEvents().values()].sort((a, b) => a.sampleIndex - b.sampleIndex);
+    const periodSamples = 100 * CASE_ROOTLET_S * FS;
+    schedule = [];
+    for (let k = 0; k * periodSamples < seconds * FS; k++) for (const e of one) schedule.push(k === 0 ? e : { ...e, sampleIndex: e.sampleIndex + k * periodSamples });
+  }
   let nextEvent = 0;
   const mb = (n: number): number => Math.round(n / 1048576);
   let rssStart = 0;
   let heapStart = 0;
   let rssMax = 0;
   let heapMax = 0;
+  let buffersStart = 0;
+  let buffersMax = 0;
   const rssHourly: number[] = [];
   const t0 = performance.now();
   let lastDrainMs = t0;
@@ -213,9 +226,11 @@ function run1(pool: Float32Array[], pattern: Pattern, seconds: number, grade: bo
         // first sample after one simulated minute: buffers and JIT warmed up
         rssStart = m.rss;
         heapStart = m.heapUsed;
+        buffersStart = m.arrayBuffers;
       }
       rssMax = Math.max(rssMax, m.rss);
       heapMax = Math.max(heapMax, m.heapUsed);
+      buffersMax = Math.max(buffersMax, m.arrayBuffers);
       const hour = Math.floor(b / (3600 * 100));
       rssHourly[hour] = Math.max(rssHourly[hour] ?? 0, m.rss);
     }
@@ -238,6 +253,9 @@ function run1(pool: Float32Array[], pattern: Pattern, seconds: number, grade: bo
       heapStart: mb(heapStart),
       heapEnd: mb(m.heapUsed),
       heapMax: mb(heapMax),
+      buffersStart: mb(buffersStart),
+      buffersEnd: mb(m.arrayBuffers),
+      buffersMax: mb(buffersMax),
       rssHourly: rssHourly.map(mb),
       growthAfterHour1: (after - hour1) / hour1,
     };
@@ -403,7 +421,7 @@ function printMemory(pool: Float32Array[]): void {
     console.log(
       `  memory over a simulated ${hours} h ${pattern === 'case' ? 'CASE (100 rootlets)' : 'DENSE mix'} with grading, epochs ${RELEASE ? 'released' : 'kept (SDRLOG_BENCH_RELEASE=0)'} (${(r.wallMs / 1000).toFixed(1)} s wall, ${(r.cpuMs / 1000).toFixed(1)} s CPU = ${((hours * 3600) / (r.cpuMs / 1000)).toFixed(0)}x real time, ${r.epochs} epochs): ` +
         `RSS start ${m.rssStart} MB, peak per hour ${m.rssHourly.map((x, i) => `h${i + 1} ${x}`).join(' / ')} MB, end ${m.rssEnd} MB, max ${m.rssMax} MB: ${flat}; ` +
-        `heap start ${m.heapStart} MB, end ${m.heapEnd} MB, max ${m.heapMax} MB (start = after the first simulated minute)`,
+        `heap start ${m.heapStart} MB, end ${m.heapEnd} MB, max ${m.heapMax} MB; ArrayBuffers start ${m.buffersStart} MB, end ${m.buffersEnd} MB, max ${m.buffersMax} MB (start = after the first simulated minute)`,
     );
   }
 }

@@ -93,12 +93,16 @@ export class SosFilter implements Stage<SosFilterSpec> {
    * Filters `frames` samples per channel, planar: channel c at `c * frames` in both arrays, or, with
    * strides and offsets, at `c * inStride + inOffset` in `input` and `c * outStride + outOffset` in
    * `output` (so a caller can filter from a work buffer straight into an epoch's arrays, with no copy).
-   * `output` may be `input` with the same layout. Channels are run four at a time through each
-   * section: one section's recursion is a chain of dependent multiply-adds, four independent chains
-   * keep the CPU busy (about 3x faster than one channel at a time; about 8 ns per sample for the
-   * default 3-section band-pass on the loaded 2-core test machine, bench/pipeline.bench.ts). Every
-   * sample sees exactly the same float64 operations in the same order as the plain one-channel loop,
-   * so results are identical to it whatever the layout.
+   * `output` may be `input` with the same layout. One section's recursion is a chain of dependent
+   * multiply-adds, so several independent chains run in one loop to keep the CPU busy: the default
+   * 3-section band-pass runs its three sections over two channels at a time in one pass
+   * (`sections3x2`, six chains, the intermediate never leaves registers); other cascades run four
+   * channels at a time through each section (about 3x faster than one channel at a time). About 7.5 ns
+   * per sample for the default band-pass on a quiet 2-core test machine (bench/pipeline.bench.ts); the
+   * one-pass kernel is about 15 % faster than section by section. No WebAssembly: f64x2 SIMD would
+   * halve the arithmetic, but needs a wasm toolchain the project does not carry. Every sample sees
+   * exactly the same float64 operations in the same order as the plain one-channel loop, so results are
+   * identical to it whatever the layout.
    */
   process(input: Float32Array, output: Float32Array, frames: number, inStride = frames, inOffset = 0, outStride = frames, outOffset = 0): void {
     const channelCount = this.outputShape.channelCount;
