@@ -678,7 +678,10 @@ export function createPipeline(config: PipelineConfig): Pipeline {
         src = scaled;
       }
       ring.write(src, frames, 0, frames, block.startSample);
-      display.push(src, frames, 0, frames, block.startSample);
+      // the block as the ring staged it (same values): folded through one long-lived view, still in cache
+      const staged = ring.staged();
+      if (staged !== null) display.push(staged.samples, frames, staged.offset, frames, block.startSample);
+      else display.push(src, frames, 0, frames, block.startSample);
       stats.blocks++;
       stats.samplesPerChannel += frames;
       noteWindows(t);

@@ -23,6 +23,8 @@ export class SampleRing {
   private end = -1;
   /** Oldest index ever written (the stream's first sample). */
   private first = -1;
+  /** Where the last `write` left its block in `data` (planar, stride = its frames), or -1 (see `staged`). */
+  private stagedAt = -1;
 
   constructor(channelCount: number, capacitySamples: number) {
     this.channelCount = channelCount;
@@ -45,6 +47,19 @@ export class SampleRing {
     return this.end < 0 ? -1 : Math.max(this.first, this.end - this.cap);
   }
 
+  /**
+   * The block of the last `write`, as it lies in the ring's own staging area: planar, channel c at
+   * `offset + c * frames` of `samples` (which callers only read); null when that write did not go through
+   * the staging area (scaled, strided or longer than 1024 frames). Valid until the next call on the ring
+   * (a read uses the staging area too). The display decimator folds the block from there: one long-lived int32 view of `samples`
+   * instead of one per incoming block, and the block is still in cache.
+   */
+  staged(): { readonly samples: Float32Array; readonly offset: number } | null {
+    return this.stagedAt < 0 ? null : this.stagedView;
+  }
+
+  private stagedView: { samples: Float32Array; offset: number } = { samples: new Float32Array(0), offset: 0 };
+
   /** Grows the ring to hold at least `capacitySamples`, keeping its content (rare: a train longer than planned). */
   ensureCapacity(capacitySamples: number): void {
     if (capacitySamples <= this.cap) return;
@@ -62,6 +77,7 @@ export class SampleRing {
     this.cap = newCap;
     this.stage = newCap * this.channelCount;
     this.data = next;
+    this.stagedAt = -1;
   }
 
   /**
@@ -87,12 +103,16 @@ export class SampleRing {
     }
     const data = this.data;
     const ch = this.channelCount;
+    this.stagedAt = -1;
     if (scale === 1 && srcStride === frames && frames <= STAGE_FRAMES) {
       // Fast path: the planar block in one copy to the staging area, then each channel moved into place.
       const stage = this.stage;
       const len = frames * ch;
       if (srcOffset === 0 && src.length === len) data.set(src, stage);
       else data.set(src.subarray(srcOffset, srcOffset + len), stage);
+      this.stagedAt = stage;
+      this.stagedView.samples = data;
+      this.stagedView.offset = stage;
       while (written < frames) {
         const pos = this.end % cap;
         const n = Math.min(frames - written, cap - pos);
@@ -159,6 +179,7 @@ export class SampleRing {
     const availEnd = Math.min(fromSample + frames, this.end);
     if (lead === 0 && availEnd === fromSample + frames && dstStride === frames && frames <= STAGE_FRAMES) {
       // Fast path (see write): each channel moved to the staging area, then one copy out.
+      this.stagedAt = -1;
       const data = this.data;
       const stage = this.stage;
       const ch = this.channelCount;
@@ -195,6 +216,7 @@ export class SampleRing {
   reset(): void {
     this.end = -1;
     this.first = -1;
+    this.stagedAt = -1;
     this.data.fill(0);
   }
 }
