@@ -1,6 +1,6 @@
 import type { StimulusEpoch } from '../pipeline/epoch';
 import { epochLength } from '../pipeline/epoch';
-import type { ChannelState, WaveformPattern } from '../domain';
+import type { ChannelState, SampleGap, WaveformPattern } from '../domain';
 import type { TrainGradingOptions } from './options';
 import { GradingScratch } from './scratch';
 
@@ -19,27 +19,59 @@ const F64_TAIL_COUNT = 11;
 /** Samples to leave out of every measurement: blanked artifact windows, a guard after each, gaps, and the epoch's own non-finite samples. */
 export function exclusionMask(epoch: StimulusEpoch, guardMs: number): Uint8Array {
   const n = epochLength(epoch);
-  const mask = new Uint8Array(n);
-  const guard = Math.max(0, Math.round((guardMs * epoch.sampleRateHz) / 1000));
-  let inRun = false;
-  let extendUntil = -1;
-  for (let i = 0; i < n; i++) {
-    const b = epoch.blanked[i] === 1;
-    if (b) {
-      mask[i] = 1;
-      inRun = true;
-    } else {
-      if (inRun) extendUntil = i + guard;
-      inRun = false;
-      if (i < extendUntil) mask[i] = 1;
+  const m = new ExclusionMaskBuilder(new Uint8Array(n), guardSamples(guardMs, epoch.sampleRateHz));
+  m.extend(epoch.blanked, n);
+  m.addGaps(epoch.gaps, epoch.startSample, 0, n);
+  return m.mask;
+}
+
+/** The guard of exclusionMask in samples. */
+export function guardSamples(guardMs: number, sampleRateHz: number): number {
+  return Math.max(0, Math.round((guardMs * sampleRateHz) / 1000));
+}
+
+/**
+ * exclusionMask built piece by piece as an epoch's blanking becomes final (incremental two-phase grading):
+ * sample i's blanking and guard depend on the blanking of samples [0, i] only, so extending over
+ * [0, a) then [a, b) gives exactly one pass over [0, b); gaps are marked over the range given (a gap only
+ * adds excluded samples, in any order).
+ */
+export class ExclusionMaskBuilder {
+  /** Samples [0, pos) of `mask` hold the blanking and guard. */
+  pos = 0;
+  private inRun = false;
+  private extendUntil = -1;
+
+  constructor(readonly mask: Uint8Array, private readonly guard: number) {}
+
+  /** Blanking and guard of samples [pos, to) from `blanked` (final there); every sample written. */
+  extend(blanked: Uint8Array, to: number): void {
+    const mask = this.mask;
+    let inRun = this.inRun;
+    let extendUntil = this.extendUntil;
+    for (let i = this.pos; i < to; i++) {
+      if (blanked[i] === 1) {
+        mask[i] = 1;
+        inRun = true;
+      } else {
+        if (inRun) extendUntil = i + this.guard;
+        inRun = false;
+        mask[i] = i < extendUntil ? 1 : 0;
+      }
+    }
+    this.inRun = inRun;
+    this.extendUntil = extendUntil;
+    if (to > this.pos) this.pos = to;
+  }
+
+  /** Marks the samples of [from, to) (epoch-relative) that `gaps` cover; `startSample` is the epoch's. */
+  addGaps(gaps: readonly SampleGap[], startSample: number, from: number, to: number): void {
+    for (const g of gaps) {
+      const a = Math.max(from, g.startSample - startSample);
+      const z = Math.min(to, g.startSample + g.lengthSamples - startSample);
+      for (let i = a; i < z; i++) this.mask[i] = 1;
     }
   }
-  for (const g of epoch.gaps) {
-    const a = Math.max(0, g.startSample - epoch.startSample);
-    const z = Math.min(n, g.startSample + g.lengthSamples - epoch.startSample);
-    for (let i = a; i < z; i++) mask[i] = 1;
-  }
-  return mask;
 }
 
 /**
@@ -183,18 +215,19 @@ export function envelopeBins(x: ArrayLike<number>, offset: number, layout: BinLa
 }
 
 /**
- * envelopeBins of bins [fromBin, out.length) into `out` (bins before it are left as they are). Each bin is
- * computed from its own samples only, so bins computed separately equal those of one call.
+ * envelopeBins of bins [fromBin, toBin) into `out` (other bins are left as they are; toBin defaults to
+ * out.length). Each bin is computed from its own samples only, so bins computed separately equal those of
+ * one call.
  */
-export function envelopeBinsFrom(x: ArrayLike<number>, offset: number, layout: BinLayout, mask: Uint8Array, out: Float64Array, fromBin: number): Float64Array {
+export function envelopeBinsFrom(x: ArrayLike<number>, offset: number, layout: BinLayout, mask: Uint8Array, out: Float64Array, fromBin: number, toBin = out.length): Float64Array {
   // The filtered signal (Float32Array) is the hot case: its own copy of the loop stays monomorphic.
-  if (x instanceof Float32Array) envelopeBinsF32(x, offset, layout, mask, out, fromBin);
-  else envelopeBinsAny(x, offset, layout, mask, out, fromBin);
+  if (x instanceof Float32Array) envelopeBinsF32(x, offset, layout, mask, out, fromBin, toBin);
+  else envelopeBinsAny(x, offset, layout, mask, out, fromBin, toBin);
   return out;
 }
 
-function envelopeBinsF32(x: Float32Array, offset: number, layout: BinLayout, mask: Uint8Array, out: Float64Array, fromBin: number): void {
-  for (let b = fromBin; b < out.length; b++) {
+function envelopeBinsF32(x: Float32Array, offset: number, layout: BinLayout, mask: Uint8Array, out: Float64Array, fromBin: number, toBin: number): void {
+  for (let b = fromBin; b < toBin; b++) {
     const a = layout.starts[b]!;
     const z = layout.ends[b]!;
     let sum = 0;
@@ -210,8 +243,8 @@ function envelopeBinsF32(x: Float32Array, offset: number, layout: BinLayout, mas
   }
 }
 
-function envelopeBinsAny(x: ArrayLike<number>, offset: number, layout: BinLayout, mask: Uint8Array, out: Float64Array, fromBin: number): void {
-  for (let b = fromBin; b < out.length; b++) {
+function envelopeBinsAny(x: ArrayLike<number>, offset: number, layout: BinLayout, mask: Uint8Array, out: Float64Array, fromBin: number, toBin: number): void {
+  for (let b = fromBin; b < toBin; b++) {
     const a = layout.starts[b]!;
     const z = layout.ends[b]!;
     let sum = 0;
