@@ -202,7 +202,7 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig, prep
       notes,
       thresholdUv: f?.thresholdUv ?? 0,
       strengthUv: f?.strengthUv ?? 0,
-      envelopeUv: f ? Array.from(f.bins, (v) => (Number.isFinite(v) ? Math.round(v * 100) / 100 : null)) : [],
+      envelopeUv: f ? roundedBins(f.bins) : [],
       binMs: layout.binMs,
       firstBinOffsetMs: layout.firstBinOffsetMs,
       crosstalkFrom: crosstalkFrom[i]!,
@@ -239,6 +239,16 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig, prep
     channels: evidence,
     warnings,
   };
+}
+
+/** Envelope bins for display: 0.01 uV, null where not finite. */
+function roundedBins(bins: Float64Array): (number | null)[] {
+  const out: (number | null)[] = [];
+  for (let b = 0; b < bins.length; b++) {
+    const v = bins[b]!;
+    out.push(Number.isFinite(v) ? Math.round(v * 100) / 100 : null);
+  }
+  return out;
 }
 
 /** The pre-stimulus window the first raw look covers (gradeTrain), epoch-relative end. */
@@ -355,6 +365,8 @@ export class PreparedTrain {
     /** Samples the train part covers, epoch-relative. */
     readonly coveredSamples: number,
     buffers: PreparedBuffers,
+    /** Some gap covers a sample of [0, doneTo). */
+    private gapsSeen: boolean,
     private readonly maskBuilder: ExclusionMaskBuilder,
     readonly offsets: readonly number[],
     readonly pulses: readonly number[],
@@ -400,7 +412,7 @@ export class PreparedTrain {
     // The cleaned signal is exact over the covered samples (the fits change the train's intervals only).
     for (let c = 0; c < epoch.channelCount; c++) buffers.cleaned.set(head.cleaned.subarray(c * n, c * n + covered), c * n);
     buffers.blankedSeen.set(epoch.blanked.subarray(0, covered));
-    markGaps(buffers.gapSeen, epoch, 0, covered);
+    const gapsSeen = markGaps(buffers.gapSeen, epoch, 0, covered);
     const firstLook = firstLookOf(epoch, montage, mask);
     const layout = binLayout(epoch, opts);
     const bins = montage.channels.map((c) => envelopeBinsFrom(buffers.cleaned, c.index * n, layout, mask, new Float64Array(layout.starts.length), 0, layout.postFirst));
@@ -410,7 +422,7 @@ export class PreparedTrain {
     });
     const p = new PreparedTrain(
       epoch.event, epoch.startSample, lengthsOf(epoch), montage, opts, epoch.raw, epoch.filtered, covered,
-      buffers, maskBuilder, head.offsets, head.pulses, head.locked, head.tailMs, firstLook, layout, bins, sums,
+      buffers, gapsSeen, maskBuilder, head.offsets, head.pulses, head.locked, head.tailMs, firstLook, layout, bins, sums,
     );
     p.advanceBins();
     p.extendTo(epoch, final);
@@ -462,13 +474,12 @@ export class PreparedTrain {
     if (montage !== this.montage || opts !== this.opts) return false;
     if (!this.sameRun(epoch)) return false;
     const k = this.doneTo;
-    const seen = this.blankedSeen;
-    for (let i = 0; i < k; i++) if (epoch.blanked[i] !== seen[i]) return false;
+    if (!sameBytes(epoch.blanked, this.blankedSeen, k)) return false;
+    // no gap seen and none now (the usual case): nothing to compare
+    if (!this.gapsSeen && !epoch.gaps.some((g) => g.startSample < this.startSample + k && g.startSample + g.lengthSamples > this.startSample)) return true;
     if (gapScratch.length < k) gapScratch = new Uint8Array(Math.ceil(k * 1.25));
     markGaps(gapScratch, epoch, 0, k);
-    const gaps = this.gapSeen;
-    for (let i = 0; i < k; i++) if (gapScratch[i] !== gaps[i]) return false;
-    return true;
+    return sameBytes(gapScratch, this.gapSeen, k);
   }
 
   /** Same event, shape and arrays (not yet released). */
@@ -486,7 +497,7 @@ export class PreparedTrain {
     if (to <= a) return;
     const n = this.n;
     this.blankedSeen.set(e.blanked.subarray(a, to), a);
-    markGaps(this.gapSeen, e, a, to);
+    if (markGaps(this.gapSeen, e, a, to)) this.gapsSeen = true;
     this.maskBuilder.extend(e.blanked, to);
     this.maskBuilder.addGaps(e.gaps, e.startSample, a, to);
     const channelCount = this.lengths[4];
@@ -518,14 +529,31 @@ function lengthsOf(e: StimulusEpoch): [number, number, number, number, number] {
   return [e.preSamples, e.stimSamples, e.postSamples, e.sampleRateHz, e.channelCount];
 }
 
-/** m[i] = 1 where a gap of the epoch covers sample i, else 0, for i in [from, to). */
-function markGaps(m: Uint8Array, epoch: StimulusEpoch, from: number, to: number): void {
+/** m[i] = 1 where a gap of the epoch covers sample i, else 0, for i in [from, to); whether any does. */
+function markGaps(m: Uint8Array, epoch: StimulusEpoch, from: number, to: number): boolean {
   m.fill(0, from, to);
+  let any = false;
   for (const g of epoch.gaps) {
     const a = Math.max(from, g.startSample - epoch.startSample);
     const z = Math.min(to, g.startSample + g.lengthSamples - epoch.startSample);
     for (let i = a; i < z; i++) m[i] = 1;
+    if (z > a) any = true;
   }
+  return any;
+}
+
+/** a[0, k) equals b[0, k), compared four bytes at a time where both are aligned (matches runs at completion). */
+function sameBytes(a: Uint8Array, b: Uint8Array, k: number): boolean {
+  let i = 0;
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const words = k >> 2;
+    const wa = new Uint32Array(a.buffer, a.byteOffset, words);
+    const wb = new Uint32Array(b.buffer, b.byteOffset, words);
+    for (let w = 0; w < words; w++) if (wa[w] !== wb[w]) return false;
+    i = words << 2;
+  }
+  for (; i < k; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
