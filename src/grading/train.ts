@@ -26,9 +26,12 @@ import {
   exclusionMask,
   ExclusionMaskBuilder,
   guardSamples,
+  judgeAfterTrain,
+  judgeTrain,
   pulseOffsets,
   removeCopy,
   type BinLayout,
+  type TrainJudgement,
   type RawCheck,
   type SignalFeatures,
 } from './features';
@@ -138,9 +141,14 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig, prep
   });
   const states = raw.map((r, i) => channelState(r, raw.filter((_, j) => j !== i).map((o) => o.residualRmsUv), opts));
 
-  const features: (SignalFeatures | null)[] = channels.map((c, i) =>
-    states[i]!.state === 'ok' ? analyseSignal(filtered, c.index * n, layout, mask, pulses, trainMs, opts, prep?.knownBins(i)) : null,
-  );
+  const features: (SignalFeatures | null)[] = channels.map((c, i) => {
+    if (states[i]!.state !== 'ok') return null;
+    // prepared: the train judged already, only the after-discharge test and what follows from it are left
+    const known = prep?.knownBins(i);
+    const judged = prep?.judgement(i);
+    if (known && judged && known.length === layout.starts.length) return judgeAfterTrain(known.slice(), judged, layout, opts);
+    return analyseSignal(filtered, c.index * n, layout, mask, pulses, trainMs, opts, known);
+  });
 
   // Crosstalk: strongest responders first; each weaker responder is compared with the genuine stronger ones.
   const crosstalkFrom: (string | null)[] = channels.map(() => null);
@@ -376,6 +384,8 @@ export class PreparedTrain {
     private readonly layout: BinLayout,
     /** Per montage channel: its envelope bins over the whole layout, [0, binsDone) done. */
     private readonly bins: readonly Float64Array[],
+    /** Per montage channel: its train judged (judgeTrain), or null when that needs the post-train bins. */
+    private readonly judgements: readonly (TrainJudgement | null)[],
     /** Per montage channel that looks dead at first look: its whole-epoch raw check's sums over [0, doneTo). */
     private readonly sums: readonly (Float64Array | null)[],
   ) {
@@ -416,13 +426,15 @@ export class PreparedTrain {
     const firstLook = firstLookOf(epoch, montage, mask);
     const layout = binLayout(epoch, opts);
     const bins = montage.channels.map((c) => envelopeBinsFrom(buffers.cleaned, c.index * n, layout, mask, new Float64Array(layout.starts.length), 0, layout.postFirst));
+    const trainMs = (epoch.stimSamples / epoch.sampleRateHz) * 1000;
+    const judgements = montage.channels.map((c, k) => judgeTrain(buffers.cleaned, c.index * n, layout, mask, head.pulses, trainMs, opts, bins[k]!, false));
     const sums = firstLook.map((r, i) => {
       const dead = channelState(r, firstLook.filter((_, j) => j !== i).map((o) => o.residualRmsUv), opts).state !== 'ok';
       return dead && covered > Math.floor(epoch.sampleRateHz / 50) + 1 ? rawCheckSums(epoch.raw, montage.channels[i]!.index * n, 0, covered, mask, epoch.sampleRateHz, new Float64Array(7)) : null;
     });
     const p = new PreparedTrain(
       epoch.event, epoch.startSample, lengthsOf(epoch), montage, opts, epoch.raw, epoch.filtered, covered,
-      buffers, gapsSeen, maskBuilder, head.offsets, head.pulses, head.locked, head.tailMs, firstLook, layout, bins, sums,
+      buffers, gapsSeen, maskBuilder, head.offsets, head.pulses, head.locked, head.tailMs, firstLook, layout, bins, judgements, sums,
     );
     p.advanceBins();
     p.extendTo(epoch, final);
@@ -437,6 +449,11 @@ export class PreparedTrain {
   /** Envelope bins of montage channel `i` known so far (the pre-stimulus window, the train, the post-train bins advanced over). */
   knownBins(i: number): Float64Array | undefined {
     return this.bins[i]?.subarray(0, this.binsDone);
+  }
+
+  /** Montage channel `i`'s train judged on the prepared part (judgeTrain), or null. */
+  judgement(i: number): TrainJudgement | null {
+    return this.judgements[i] ?? null;
   }
 
   /** Montage channel `i`'s whole-epoch raw-check sums so far (rawCheckSums over [0, advancedSamples)), or null when not kept. */
