@@ -55,9 +55,10 @@ export class SessionGrader {
   /**
    * Phase one of two-phase grading (prepareTrain): called with a train epoch whose pre-stimulus window and
    * train are final while its post-train window is still arriving (PipelineConfig.onTrainPartFinal); the
-   * train part of its grading is done now and used when the epoch is pushed, so the grade comes out
-   * sooner after the window's end and identical to grading without it. Anything else is ignored, and so
-   * is a failure (the epoch is then graded from scratch when pushed).
+   * train part of its grading is done now, the post-train part as it becomes final (advance), and both are
+   * used when the epoch is pushed, so the grade comes out sooner after the window's end and identical to
+   * grading without them. Anything else is ignored, and so is a failure (the epoch is then graded from
+   * scratch when pushed).
    */
   prepare(view: PartialEpoch): void {
     const s = view.event.stimulation;
