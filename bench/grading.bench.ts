@@ -3,17 +3,22 @@
  * streaming at real time (issue 4): from the arrival of the block holding the last sample of a train's
  * analysis window (EpochTiming.windowCompletedAtMs) to the grade event, p50 / p99 / max (target p99 <= 5
  * ms) by wall clock, with the CPU time of this process split into the pipeline finishing the epoch and
- * grading (the machine may be shared), over SDRLOG_BENCH_LATENCY_S (default 60) s of stream (the case
- * looped). Measured with 'confirmed' stimulation reports (how a 1.1 device streams: the epoch is emitted
- * with the block that completes its window) and, for comparison, 'lagging' (epochs held eventLagMs).
- * The stream grades as the app does (pipeline worker, in-thread analyzer): two-phase, the train part of
- * each train prepared (SessionGrader.prepare) from the pipeline's onTrainPartFinal while its post-train
- * window arrives, which is CPU spent before the window completes and not counted in the latency.
+ * the post-train grading left at completion, next to the work done before completion (the train part
+ * prepared, the post-train window advanced over block by block), so that an outlier the OS caused (wall
+ * far above CPU) shows as such. Streamed for SDRLOG_BENCH_LATENCY_S (default 720: about 200 trains) s
+ * with 'confirmed' stimulation reports (how a 1.1 device streams: the epoch is emitted with the block that
+ * completes its window) and, for comparison, SDRLOG_BENCH_LAGGING_S (default 60) s with 'lagging' (epochs
+ * held eventLagMs); the case is looped with continuing sample indices.
+ * The stream grades as the app does (pipeline worker, in-thread analyzer): a SessionGrader warmed up at
+ * start (SessionGrader.warmUp: no event, no state), fed the pipeline through its hooks
+ * (SessionGrader.pipelineHooks: the train part prepared from onTrainPartFinal, the post-train part
+ * advanced from onPostTrainProgress), so the latency is that of a running session.
  */
 import type { Montage, SampleBlock, StimulationEvent } from '../src/domain';
 import { createPipeline } from '../src/pipeline';
-import type { StimulusEpoch } from '../src/pipeline/epoch';
+import { epochLength, type PartialEpoch, type StimulusEpoch } from '../src/pipeline/epoch';
 import { SessionGrader } from '../src/grading/session-grader';
+import { availableParallelism, loadavg } from 'node:os';
 import { gradeTrain, prepareTrain } from '../src/grading/train';
 import { blocksOf } from '../test/corpus/run';
 import { makeCase, montageOf, renderCase } from '../test/corpus/synth';
@@ -65,82 +70,133 @@ export async function run(): Promise<void> {
   const perPrepare = (performance.now() - t2) / (rounds * epochs.length);
   console.log(`  two-phase: prepareTrain ${perPrepare.toFixed(2)} ms per train (while the post-train window arrives), then gradeTrain with it ${perGrade.toFixed(2)} ms (after the window's last sample; same grade)`);
 
+  // Incremental two-phase grading: prepared with the train final, advanced in 10 ms steps as the
+  // post-train window arrives, then graded with the last step left (as the stream below does).
+  const step = Math.round(0.01 * fs);
+  const advanced = epochs.map((e) => {
+    const first = e.preSamples + e.stimSamples + Math.round(0.02 * fs);
+    const prep = prepareTrain({ ...e, finalSamples: first }, { montage });
+    for (let at = first + step; at < epochLength(e) - step; at += step) prep?.advance({ ...e, finalSamples: at });
+    return prep;
+  });
+  const t3 = performance.now();
+  for (let i = 0; i < epochs.length; i++) gradeTrain(epochs[i]!, { montage }, advanced[i]);
+  const perFinish = (performance.now() - t3) / epochs.length;
+  for (const prep of advanced) prep?.release();
+  console.log(`  incremental: advanced over the post-train window in 10 ms steps, gradeTrain with it ${perFinish.toFixed(2)} ms (the last step and the decision)`);
+
   // (2) latency while streaming at real time in 10 ms blocks, both ways of taking stimulation reports
-  const streamS = Number(process.env.SDRLOG_BENCH_LATENCY_S ?? 60);
   const blockMs = 10;
   const blocks = [...blocksOf(rc, blockMs)];
+  const durations = { confirmed: Number(process.env.SDRLOG_BENCH_LATENCY_S ?? 720), lagging: Number(process.env.SDRLOG_BENCH_LAGGING_S ?? 60) };
   for (const mode of ['confirmed', 'lagging'] as const) {
-    const r = await streamLatency(mode, streamS, blocks, rc.events, montage, fs, channels);
+    const load0 = loadavg()[0]!;
+    const r = await streamLatency(mode, durations[mode], blocks, rc.events, montage, fs, channels);
+    const load1 = loadavg()[0]!;
     const what = mode === 'confirmed'
       ? "'confirmed' stimulation reports (as from a 1.1 device: each block's end confirmed right after it)"
       : "'lagging' stimulation reports (default for sources that do not confirm: epochs wait settings.epoch.eventLagMs)";
-    if (r.latencies.length === 0) {
+    if (r.trains.length === 0) {
       console.log(`grade latency, ${what}: no train completed within the streamed stretch`);
       continue;
     }
-    console.log(`grade latency, ${what}, streaming ${r.streamedS.toFixed(0)} s at real time (${blockMs} ms blocks, ${r.latencies.length} trains):`);
-    console.log(`  from the arrival of the block holding the analysis window's last sample to the grade event: p50 ${f(pct(r.latencies, 50))} ms, p99 ${f(pct(r.latencies, 99))} ms, max ${f(Math.max(...r.latencies))} ms by wall clock${mode === 'confirmed' ? ' (target p99 <= 5 ms)' : ''}`);
-    console.log(`  CPU time of this process after the input that completed the epoch arrived: pipeline finishing p50 ${f(pct(r.cpuPipeline, 50))} ms, p99 ${f(pct(r.cpuPipeline, 99))} ms; grading p50 ${f(pct(r.cpuGrading, 50))} ms, p99 ${f(pct(r.cpuGrading, 99))} ms (grading by wall clock p50 ${f(pct(r.wallGrading, 50))} ms, p99 ${f(pct(r.wallGrading, 99))} ms)`);
-    if (r.prepareCpu.length > 0) console.log(`  two-phase grading: train part prepared ${r.prepareCpu.length} times while the post-train window arrived (not in the latency), CPU p50 ${f(pct(r.prepareCpu, 50))} ms, p99 ${f(pct(r.prepareCpu, 99))} ms`);
-    else console.log('  two-phase grading: no train part prepared (the grade above did all the work)');
+    const col = (k: keyof TrainTiming): number[] => r.trains.map((t) => t[k]);
+    const stats = (xs: number[]): string => `p50 ${f(pct(xs, 50))}, p99 ${f(pct(xs, 99))}, max ${f(Math.max(...xs))} ms`;
+    console.log(`grade latency, ${what}, streaming ${r.streamedS.toFixed(0)} s at real time (${blockMs} ms blocks, ${r.trains.length} trains, load average ${load0.toFixed(2)} -> ${load1.toFixed(2)} on ${availableParallelism()} cores):`);
+    console.log(`  from the arrival of the block holding the analysis window's last sample to the grade event: ${stats(col('latencyMs'))} by wall clock${mode === 'confirmed' ? ' (target p99 <= 5 ms)' : ''}`);
+    console.log(`  CPU after the input that completed the epoch arrived: pipeline finishing ${stats(col('pipelineCpuMs'))}; post-train grading at completion ${stats(col('gradingCpuMs'))} (by wall clock ${stats(col('gradingWallMs'))})`);
+    console.log(`  CPU before completion (not in the latency): train part prepared ${stats(col('prepareCpuMs'))} per train; post-train window advanced in ${f(pct(col('progressCalls'), 50))} steps per train (median), ${stats(r.progressCallCpuMs)} per step, ${stats(col('progressCpuMs'))} per train`);
+    const prepared = r.trains.filter((t) => t.prepareCpuMs > 0).length;
+    if (prepared < r.trains.length) console.log(`  ${r.trains.length - prepared} trains graded without preparation`);
+    const worst = [...r.trains].sort((a, b) => b.latencyMs - a.latencyMs).slice(0, 3);
+    console.log(`  slowest: ${worst.map((t) => `${f(t.latencyMs)} ms wall (CPU ${f(t.pipelineCpuMs + t.gradingCpuMs)} ms: pipeline ${f(t.pipelineCpuMs)}, grading ${f(t.gradingCpuMs)})`).join('; ')}`);
     if (mode === 'lagging') {
-      console.log(`  from the block that completes window + event lag (the pipeline's completedAtMs) to the grade event: p50 ${f(pct(r.fromCompleting, 50))} ms, p99 ${f(pct(r.fromCompleting, 99))} ms: the rest is the ${r.lagMs} ms event lag, waited by construction`);
+      console.log(`  from the block that completes window + event lag (the pipeline's completedAtMs) to the grade event: ${stats(col('fromCompletingMs'))}: the rest is the ${r.lagMs} ms event lag, waited by construction`);
     }
   }
 }
 
 const f = (x: number): string => x.toFixed(2);
 
+/** One graded train of the stream. */
+interface TrainTiming {
+  /** Wall ms from the arrival of the block holding the window's last sample to the grade event. */
+  readonly latencyMs: number;
+  /** Wall ms from the input that made the epoch emittable (EpochTiming.completedAtMs) to the grade event. */
+  readonly fromCompletingMs: number;
+  /** CPU ms (this process) from that input's arrival to the epoch handed to the grader: the pipeline finishing the epoch. */
+  readonly pipelineCpuMs: number;
+  /** CPU ms of SessionGrader.push for the epoch: the post-train grading left at completion. */
+  readonly gradingCpuMs: number;
+  readonly gradingWallMs: number;
+  /** CPU ms of SessionGrader.prepare for the train (during an earlier block; 0 when not prepared). */
+  readonly prepareCpuMs: number;
+  /** CPU ms of SessionGrader.advance over the train's post-train window (earlier blocks), and its calls. */
+  readonly progressCpuMs: number;
+  readonly progressCalls: number;
+}
+
 interface LatencyRun {
   readonly streamedS: number;
   readonly lagMs: number;
-  /** Wall ms from the arrival of the block holding the window's last sample to the grade event. */
-  readonly latencies: number[];
-  /** Wall ms from the input that made the epoch emittable (EpochTiming.completedAtMs) to the grade event. */
-  readonly fromCompleting: number[];
-  /** CPU ms (this process) from that input's arrival to the epoch handed to the grader: the pipeline finishing the epoch. */
-  readonly cpuPipeline: number[];
-  /** CPU ms of SessionGrader.push for the epoch. */
-  readonly cpuGrading: number[];
-  readonly wallGrading: number[];
-  /** CPU ms of SessionGrader.prepare per train (during an earlier block, not in the latency). */
-  readonly prepareCpu: number[];
+  readonly trains: TrainTiming[];
+  /** CPU ms of each SessionGrader.advance call. */
+  readonly progressCallCpuMs: number[];
 }
 
 /**
  * Streams the case (looped with continuing sample indices until `streamS` seconds) at real time into a
- * pipeline in `mode` plus a SessionGrader; each stimulation is pushed just before the block holding its
- * first pulse (a 1.1 device's order), and in 'confirmed' mode every block's end is confirmed right after it.
+ * pipeline in `mode` plus a SessionGrader (warmed up first, as the app does); each stimulation is pushed
+ * just before the block holding its first pulse (a 1.1 device's order), and in 'confirmed' mode every
+ * block's end is confirmed right after it.
  */
 async function streamLatency(
   mode: 'confirmed' | 'lagging', streamS: number, blocks: readonly SampleBlock[], events: readonly StimulationEvent[], montage: Montage, fs: number, channels: number,
 ): Promise<LatencyRun> {
   const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
-  const run = { latencies: [] as number[], fromCompleting: [] as number[], cpuPipeline: [] as number[], cpuGrading: [] as number[], wallGrading: [] as number[] };
+  const trains: TrainTiming[] = [];
+  const progressCallCpuMs: number[] = [];
+  const before = new Map<number, { prepareCpuMs: number; progressCpuMs: number; progressCalls: number }>();
+  const beforeOf = (v: PartialEpoch) => {
+    let b = before.get(v.event.sampleIndex);
+    if (!b) before.set(v.event.sampleIndex, (b = { prepareCpuMs: 0, progressCpuMs: 0, progressCalls: 0 }));
+    return b;
+  };
   let cpuAtArrival = process.cpuUsage();
   const grader = new SessionGrader({ montage });
-  const prepareCpu: number[] = [];
+  grader.warmUp({ sampleRateHz: fs, channelCount: channels });
+  const hooks = grader.pipelineHooks();
   const live = createPipeline({
     sampleRateHz: fs, channelCount: channels, unit: 'uV', stimulationReports: mode, now: () => performance.now(),
-    // as the app: the train part graded early (two-phase grading)
+    // as the app: two-phase grading through the grader's hooks, timed
     onTrainPartFinal: (view) => {
       const c0 = process.cpuUsage();
-      grader.prepare(view);
-      prepareCpu.push(cpuMs(process.cpuUsage(c0)));
+      hooks.onTrainPartFinal(view);
+      beforeOf(view).prepareCpuMs += cpuMs(process.cpuUsage(c0));
+    },
+    onPostTrainProgress: (view) => {
+      const c0 = process.cpuUsage();
+      hooks.onPostTrainProgress(view);
+      const c = cpuMs(process.cpuUsage(c0));
+      const b = beforeOf(view);
+      b.progressCpuMs += c;
+      b.progressCalls++;
+      progressCallCpuMs.push(c);
     },
     onEpoch: (e, timing) => {
-      const pipelineCpu = cpuMs(process.cpuUsage(cpuAtArrival));
+      const pipelineCpuMs = cpuMs(process.cpuUsage(cpuAtArrival));
       const c0 = process.cpuUsage();
       const g0 = performance.now();
       const out = grader.push(e);
       const g1 = performance.now();
-      const gradingCpu = cpuMs(process.cpuUsage(c0));
+      const gradingCpuMs = cpuMs(process.cpuUsage(c0));
+      const b = before.get(e.event.sampleIndex) ?? { prepareCpuMs: 0, progressCpuMs: 0, progressCalls: 0 };
+      before.delete(e.event.sampleIndex);
       if (out.some((x) => x.type === 'train-grade')) {
-        run.latencies.push(g1 - timing.windowCompletedAtMs);
-        run.fromCompleting.push(g1 - timing.completedAtMs);
-        run.cpuPipeline.push(pipelineCpu);
-        run.cpuGrading.push(gradingCpu);
-        run.wallGrading.push(g1 - g0);
+        trains.push({
+          latencyMs: g1 - timing.windowCompletedAtMs, fromCompletingMs: g1 - timing.completedAtMs,
+          pipelineCpuMs, gradingCpuMs, gradingWallMs: g1 - g0, ...b,
+        });
       }
     },
   });
@@ -171,5 +227,5 @@ async function streamLatency(
   const lagMs = (live.eventLagSamples * 1000) / fs;
   live.dispose();
   grader.dispose();
-  return { ...run, streamedS: streamed / fs, lagMs, prepareCpu };
+  return { streamedS: streamed / fs, lagMs, trains, progressCallCpuMs };
 }

@@ -160,9 +160,12 @@ export function createInProcessAnalyzer(config: AnalyzerConfig, sink: AnalyzerSi
     ...(config.stimulationReports ? { stimulationReports: config.stimulationReports } : {}),
     now: config.nowMs,
     onEpoch,
-    // two-phase grading: a train's train part is graded while its post-train window arrives
-    onTrainPartFinal: (view) => grader.prepare(view),
+    // two-phase grading: a train's train part is graded while its post-train window arrives, and its
+    // post-train part as that becomes final
+    ...grader.pipelineHooks(),
   });
+  // the first live grades run warm (no event, no session state)
+  grader.warmUp({ sampleRateHz: config.sampleRateHz, channelCount: config.channelCount });
   const guard = (what: string, fn: () => void) => {
     try {
       fn();

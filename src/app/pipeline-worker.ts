@@ -45,9 +45,12 @@ function handle(msg: ToPipelineWorker): void {
       // the host's clock is not visible here: time is kept on the shared wall-monotonic scale
       now: () => performance.timeOrigin + performance.now(),
       onEpoch,
-      // two-phase grading: a train's train part is graded while its post-train window arrives
-      onTrainPartFinal: (view) => grader?.prepare(view),
+      // two-phase grading: a train's train part is graded while its post-train window arrives, and its
+      // post-train part as that becomes final
+      ...(grader ? grader.pipelineHooks() : {}),
     });
+    // the first live grades run warm (no event, no session state); before 'ready', so no block waits on it
+    grader?.warmUp({ sampleRateHz: msg.sampleRateHz, channelCount: msg.channelCount });
     post({ type: 'ready', warmupSamples: pipeline.warmupSamples, eventLagSamples: pipeline.eventLagSamples });
     return;
   }

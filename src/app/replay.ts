@@ -268,13 +268,19 @@ export class ReplayRun {
   private restartAt(from: number, suppressBefore: number): void {
     this.disposeAnalysis();
     const fs = this.session.sampleRateHz;
+    const grader = new SessionGrader({ montage: this.setup.montage, rules: this.setup.rules });
+    // the first grades run warm (once per process; no event, no session state)
+    grader.warmUp({ sampleRateHz: fs, channelCount: this.session.channelCount });
+    this.grader = grader;
     // stored stimulations are announced before the block holding their first pulse, so each block's end
     // is confirmed after it: a train is graded as soon as its window is fed, as live from a 1.1 device
     this.pipeline = createPipeline({
       sampleRateHz: fs, channelCount: this.session.channelCount, unit: 'uV', now: () => 0, stimulationReports: 'confirmed',
       ...(this.setup.pipeline ? { settings: this.setup.pipeline } : {}),
+      // two-phase grading, as live: the train part graded while the post-train window is fed, and the
+      // post-train part as it becomes final, so a train's grade follows its window's last block at once
+      ...grader.pipelineHooks(),
     });
-    this.grader = new SessionGrader({ montage: this.setup.montage, rules: this.setup.rules });
     this.cursor = from;
     this.pendingGap = null;
     this.suppressBefore = suppressBefore;

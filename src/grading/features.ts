@@ -1,6 +1,6 @@
 import type { StimulusEpoch } from '../pipeline/epoch';
 import { epochLength } from '../pipeline/epoch';
-import type { ChannelState, WaveformPattern } from '../domain';
+import type { ChannelState, SampleGap, WaveformPattern } from '../domain';
 import type { TrainGradingOptions } from './options';
 import { GradingScratch } from './scratch';
 
@@ -19,27 +19,59 @@ const F64_TAIL_COUNT = 11;
 /** Samples to leave out of every measurement: blanked artifact windows, a guard after each, gaps, and the epoch's own non-finite samples. */
 export function exclusionMask(epoch: StimulusEpoch, guardMs: number): Uint8Array {
   const n = epochLength(epoch);
-  const mask = new Uint8Array(n);
-  const guard = Math.max(0, Math.round((guardMs * epoch.sampleRateHz) / 1000));
-  let inRun = false;
-  let extendUntil = -1;
-  for (let i = 0; i < n; i++) {
-    const b = epoch.blanked[i] === 1;
-    if (b) {
-      mask[i] = 1;
-      inRun = true;
-    } else {
-      if (inRun) extendUntil = i + guard;
-      inRun = false;
-      if (i < extendUntil) mask[i] = 1;
+  const m = new ExclusionMaskBuilder(new Uint8Array(n), guardSamples(guardMs, epoch.sampleRateHz));
+  m.extend(epoch.blanked, n);
+  m.addGaps(epoch.gaps, epoch.startSample, 0, n);
+  return m.mask;
+}
+
+/** The guard of exclusionMask in samples. */
+export function guardSamples(guardMs: number, sampleRateHz: number): number {
+  return Math.max(0, Math.round((guardMs * sampleRateHz) / 1000));
+}
+
+/**
+ * exclusionMask built piece by piece as an epoch's blanking becomes final (incremental two-phase grading):
+ * sample i's blanking and guard depend on the blanking of samples [0, i] only, so extending over
+ * [0, a) then [a, b) gives exactly one pass over [0, b); gaps are marked over the range given (a gap only
+ * adds excluded samples, in any order).
+ */
+export class ExclusionMaskBuilder {
+  /** Samples [0, pos) of `mask` hold the blanking and guard. */
+  pos = 0;
+  private inRun = false;
+  private extendUntil = -1;
+
+  constructor(readonly mask: Uint8Array, private readonly guard: number) {}
+
+  /** Blanking and guard of samples [pos, to) from `blanked` (final there); every sample written. */
+  extend(blanked: Uint8Array, to: number): void {
+    const mask = this.mask;
+    let inRun = this.inRun;
+    let extendUntil = this.extendUntil;
+    for (let i = this.pos; i < to; i++) {
+      if (blanked[i] === 1) {
+        mask[i] = 1;
+        inRun = true;
+      } else {
+        if (inRun) extendUntil = i + this.guard;
+        inRun = false;
+        mask[i] = i < extendUntil ? 1 : 0;
+      }
+    }
+    this.inRun = inRun;
+    this.extendUntil = extendUntil;
+    if (to > this.pos) this.pos = to;
+  }
+
+  /** Marks the samples of [from, to) (epoch-relative) that `gaps` cover; `startSample` is the epoch's. */
+  addGaps(gaps: readonly SampleGap[], startSample: number, from: number, to: number): void {
+    for (const g of gaps) {
+      const a = Math.max(from, g.startSample - startSample);
+      const z = Math.min(to, g.startSample + g.lengthSamples - startSample);
+      for (let i = a; i < z; i++) this.mask[i] = 1;
     }
   }
-  for (const g of epoch.gaps) {
-    const a = Math.max(0, g.startSample - epoch.startSample);
-    const z = Math.min(n, g.startSample + g.lengthSamples - epoch.startSample);
-    for (let i = a; i < z; i++) mask[i] = 1;
-  }
-  return mask;
 }
 
 /**
@@ -183,18 +215,19 @@ export function envelopeBins(x: ArrayLike<number>, offset: number, layout: BinLa
 }
 
 /**
- * envelopeBins of bins [fromBin, out.length) into `out` (bins before it are left as they are). Each bin is
- * computed from its own samples only, so bins computed separately equal those of one call.
+ * envelopeBins of bins [fromBin, toBin) into `out` (other bins are left as they are; toBin defaults to
+ * out.length). Each bin is computed from its own samples only, so bins computed separately equal those of
+ * one call.
  */
-export function envelopeBinsFrom(x: ArrayLike<number>, offset: number, layout: BinLayout, mask: Uint8Array, out: Float64Array, fromBin: number): Float64Array {
+export function envelopeBinsFrom(x: ArrayLike<number>, offset: number, layout: BinLayout, mask: Uint8Array, out: Float64Array, fromBin: number, toBin = out.length): Float64Array {
   // The filtered signal (Float32Array) is the hot case: its own copy of the loop stays monomorphic.
-  if (x instanceof Float32Array) envelopeBinsF32(x, offset, layout, mask, out, fromBin);
-  else envelopeBinsAny(x, offset, layout, mask, out, fromBin);
+  if (x instanceof Float32Array) envelopeBinsF32(x, offset, layout, mask, out, fromBin, toBin);
+  else envelopeBinsAny(x, offset, layout, mask, out, fromBin, toBin);
   return out;
 }
 
-function envelopeBinsF32(x: Float32Array, offset: number, layout: BinLayout, mask: Uint8Array, out: Float64Array, fromBin: number): void {
-  for (let b = fromBin; b < out.length; b++) {
+function envelopeBinsF32(x: Float32Array, offset: number, layout: BinLayout, mask: Uint8Array, out: Float64Array, fromBin: number, toBin: number): void {
+  for (let b = fromBin; b < toBin; b++) {
     const a = layout.starts[b]!;
     const z = layout.ends[b]!;
     let sum = 0;
@@ -210,8 +243,8 @@ function envelopeBinsF32(x: Float32Array, offset: number, layout: BinLayout, mas
   }
 }
 
-function envelopeBinsAny(x: ArrayLike<number>, offset: number, layout: BinLayout, mask: Uint8Array, out: Float64Array, fromBin: number): void {
-  for (let b = fromBin; b < out.length; b++) {
+function envelopeBinsAny(x: ArrayLike<number>, offset: number, layout: BinLayout, mask: Uint8Array, out: Float64Array, fromBin: number, toBin: number): void {
+  for (let b = fromBin; b < toBin; b++) {
     const a = layout.starts[b]!;
     const z = layout.ends[b]!;
     let sum = 0;
@@ -515,12 +548,33 @@ export function analyseSignal(
   opts: TrainGradingOptions,
   knownBins?: Float64Array,
 ): SignalFeatures {
-  const notes: string[] = [];
   const bins = new Float64Array(layout.starts.length);
   if (knownBins) bins.set(knownBins);
   envelopeBinsFrom(x, offset, layout, mask, bins, knownBins ? knownBins.length : 0);
+  return judgeAfterTrain(bins, judgeTrain(x, offset, layout, mask, pulses, trainMs, opts, bins, true)!, layout, opts);
+}
+
+/**
+ * The part of analyseSignal that depends on the pre-stimulus and train bins and the train's samples
+ * only (two-phase grading: computed before the post-train window is final). `bins` must hold bins
+ * [0, postFirst); with `allBins` (every bin final) the short-baseline fallback, which takes the quietest
+ * bins of the whole epoch, is available, else null is returned when it would be needed.
+ */
+export function judgeTrain(
+  x: ArrayLike<number>,
+  offset: number,
+  layout: BinLayout,
+  mask: Uint8Array,
+  pulses: readonly number[],
+  trainMs: number,
+  opts: TrainGradingOptions,
+  bins: Float64Array,
+  allBins: boolean,
+): TrainJudgement | null {
+  const notes: string[] = [];
   let pre = finite(bins, 0, layout.trainFirst);
   if (pre.length < 3) {
+    if (!allBins) return null;
     notes.push('pre-stimulus baseline shorter than 3 bins: baseline taken from the quietest bins');
     const all = finite(bins).sort((a, b) => a - b);
     pre = all.slice(0, Math.max(1, Math.floor(all.length / 5)));
@@ -543,39 +597,16 @@ export function analyseSignal(
   const spanOk = nJudged >= 3 && thirdActive(0) && thirdActive(1) && thirdActive(2) && fractionAbove >= opts.spanFraction;
   const trainAbove = countAbove(bins, layout.trainFirst, layout.postFirst, thresholdUv);
   const responding = trainAbove >= opts.respondingMinBins;
-  const above = (v: number): boolean => v > thresholdUv;
-
-  // After-discharge: activity past the reflex to the last pulse.
-  const adFrom = layout.postFirst + Math.ceil(opts.afterDischargeDelayMs / layout.binMs);
-  const adTo = Math.min(layout.starts.length, adFrom + Math.round(opts.afterDischargeWindowMs / layout.binMs));
-  let adAboveMs = 0;
-  for (let b = adFrom; b < adTo; b++) if (Number.isFinite(bins[b]!) && above(bins[b]!)) adAboveMs += layout.binMs;
-  const postAvailableMs = (layout.starts.length - layout.postFirst) * layout.binMs;
-  if (postAvailableMs < opts.afterDischargeDelayMs + opts.afterDischargeMinMs) notes.push(`post-train window ${postAvailableMs.toFixed(0)} ms: too short to judge after-discharge`);
   const lastThirdActive = thirdActive(2);
-  const afterDischarge = responding && lastThirdActive && adAboveMs >= opts.afterDischargeMinMs;
-
-  const sustained = responding && (fractionAbove >= opts.sustainedFraction || spanOk || afterDischarge);
-  if (responding) {
-    if (fractionAbove >= opts.sustainedFraction) notes.push(`sustained: ${(fractionAbove * 100).toFixed(0)} % of the train after ${skipMs.toFixed(0)} ms above baseline`);
-    else if (spanOk) notes.push(`sustained: bursts in every third of the train (${(fractionAbove * 100).toFixed(0)} % above baseline)`);
-    else if (afterDischarge) notes.push(`sustained: after-discharge for ${adAboveMs.toFixed(0)} ms past the train`);
-    else notes.push(`not sustained: ${(fractionAbove * 100).toFixed(0)} % of the train after ${skipMs.toFixed(0)} ms above baseline`);
-  }
 
   const third = Math.max(1, Math.floor(nTrain / 3));
   const early = meanExcess(bins, layout.trainFirst, layout.trainFirst + third, baselineUv, Number.NaN);
   const late = meanExcess(bins, layout.postFirst - third, layout.postFirst, baselineUv, Number.NaN);
   const eps = Math.max(1e-6, 0.05 * thresholdUv);
   const lateEarlyRatio = (late + eps) / (early + eps);
-  const pattern = responding
-    ? classifyPattern({
-        x, offset, mask, pulses, layout, opts, bins, baselineUv, lateEarlyRatio, afterDischarge,
-        judgedFrom, notes,
-      })
-    : 'none';
+  const pattern = responding ? patternStages({ x, offset, mask, pulses, layout, opts, bins, baselineUv, lateEarlyRatio, judgedFrom }) : null;
   return {
-    bins,
+    notes,
     baselineUv,
     baselineSigmaUv: sigma,
     thresholdUv,
@@ -584,7 +615,76 @@ export function analyseSignal(
     strengthUv: meanExcess(bins, layout.trainFirst, layout.postFirst, baselineUv, 0),
     fractionAbove,
     spanOk,
+    skipMs,
     lateEarlyRatio,
+    responding,
+    lastThirdActive,
+    pattern,
+  };
+}
+
+/** judgeTrain's result: the signal's features up to the after-discharge test. */
+export interface TrainJudgement {
+  /** Notes so far (the short-baseline fallback). */
+  readonly notes: readonly string[];
+  readonly baselineUv: number;
+  readonly baselineSigmaUv: number;
+  readonly thresholdUv: number;
+  readonly trainMedianUv: number;
+  readonly peakUv: number;
+  readonly strengthUv: number;
+  readonly fractionAbove: number;
+  readonly spanOk: boolean;
+  /** Onset period left out of the judged train, ms. */
+  readonly skipMs: number;
+  readonly lateEarlyRatio: number;
+  readonly responding: boolean;
+  readonly lastThirdActive: boolean;
+  /** The pattern stages of a responding signal (null when not responding). */
+  readonly pattern: PatternStages | null;
+}
+
+/**
+ * The rest of analyseSignal: the after-discharge test over the post-train bins (`bins` complete), and
+ * what depends on it (sustained, the pattern, the notes in their order).
+ */
+export function judgeAfterTrain(bins: Float64Array, t: TrainJudgement, layout: BinLayout, opts: TrainGradingOptions): SignalFeatures {
+  const notes = [...t.notes];
+  const { thresholdUv, responding, fractionAbove, spanOk, skipMs } = t;
+  const above = (v: number): boolean => v > thresholdUv;
+  // After-discharge: activity past the reflex to the last pulse.
+  const adFrom = layout.postFirst + Math.ceil(opts.afterDischargeDelayMs / layout.binMs);
+  const adTo = Math.min(layout.starts.length, adFrom + Math.round(opts.afterDischargeWindowMs / layout.binMs));
+  let adAboveMs = 0;
+  for (let b = adFrom; b < adTo; b++) if (Number.isFinite(bins[b]!) && above(bins[b]!)) adAboveMs += layout.binMs;
+  const postAvailableMs = (layout.starts.length - layout.postFirst) * layout.binMs;
+  if (postAvailableMs < opts.afterDischargeDelayMs + opts.afterDischargeMinMs) notes.push(`post-train window ${postAvailableMs.toFixed(0)} ms: too short to judge after-discharge`);
+  const afterDischarge = responding && t.lastThirdActive && adAboveMs >= opts.afterDischargeMinMs;
+
+  const sustained = responding && (fractionAbove >= opts.sustainedFraction || spanOk || afterDischarge);
+  if (responding) {
+    if (fractionAbove >= opts.sustainedFraction) notes.push(`sustained: ${(fractionAbove * 100).toFixed(0)} % of the train after ${skipMs.toFixed(0)} ms above baseline`);
+    else if (spanOk) notes.push(`sustained: bursts in every third of the train (${(fractionAbove * 100).toFixed(0)} % above baseline)`);
+    else if (afterDischarge) notes.push(`sustained: after-discharge for ${adAboveMs.toFixed(0)} ms past the train`);
+    else notes.push(`not sustained: ${(fractionAbove * 100).toFixed(0)} % of the train after ${skipMs.toFixed(0)} ms above baseline`);
+  }
+  let pattern: WaveformPattern = 'none';
+  if (t.pattern) {
+    const call = patternOf(t.pattern, afterDischarge);
+    notes.push(call.note);
+    pattern = call.pattern;
+  }
+  return {
+    bins,
+    baselineUv: t.baselineUv,
+    baselineSigmaUv: t.baselineSigmaUv,
+    thresholdUv,
+    trainMedianUv: t.trainMedianUv,
+    peakUv: t.peakUv,
+    strengthUv: t.strengthUv,
+    fractionAbove,
+    spanOk,
+    lateEarlyRatio: t.lateEarlyRatio,
     afterDischarge,
     responding,
     sustained,
@@ -629,9 +729,29 @@ interface PatternInput {
   readonly bins: Float64Array;
   readonly baselineUv: number;
   readonly lateEarlyRatio: number;
-  readonly afterDischarge: boolean;
   readonly judgedFrom: number;
-  readonly notes: string[];
+}
+
+/** A pattern and the note that explains it. */
+interface PatternCall {
+  readonly pattern: WaveformPattern;
+  readonly note: string;
+}
+
+/**
+ * classifyPattern's checks without the after-discharge one (two-phase grading: they read the train
+ * only): `first` is the pattern checks 1-2 decide (null if neither matches), `rest` what checks 4-7 decide
+ * (when `first` is null), for a signal without after-discharge.
+ */
+export interface PatternStages {
+  readonly first: PatternCall | null;
+  readonly rest: PatternCall | null;
+}
+
+function patternOf(s: PatternStages, afterDischarge: boolean): PatternCall {
+  if (s.first) return s.first;
+  if (afterDischarge) return { pattern: 'sustained', note: 'sustained pattern: activity continues after the train' };
+  return s.rest!;
 }
 
 /**
@@ -649,7 +769,14 @@ interface PatternInput {
  *    (second-quarter / first-quarter ratio >= 0.85) before the decline;
  * 7. squared: otherwise (a steady, flat-topped response).
  */
-export function classifyPattern(p: PatternInput): WaveformPattern {
+export function classifyPattern(p: PatternInput & { readonly afterDischarge: boolean; readonly notes: string[] }): WaveformPattern {
+  const call = patternOf(patternStages(p), p.afterDischarge);
+  p.notes.push(call.note);
+  return call.pattern;
+}
+
+/** classifyPattern's checks 1-2 and 4-7 (see PatternStages). */
+function patternStages(p: PatternInput): PatternStages {
   const { bins, layout, opts, baselineUv } = p;
   const e: number[] = [];
   for (let b = p.judgedFrom; b < layout.postFirst; b++) e.push(Number.isFinite(bins[b]!) ? Math.max(0, bins[b]! - baselineUv) : Number.NaN);
@@ -700,31 +827,29 @@ export function classifyPattern(p: PatternInput): WaveformPattern {
   const judgedS = n / fsBins;
   const bandFraction = total > 0 ? band / total : 0;
   if (m > 0 && bandFraction >= opts.clonicMinPowerFraction && depth >= opts.clonicMinDepth && peakF * judgedS >= 2) {
-    p.notes.push(`clonic: envelope peak at ${peakF.toFixed(2)} Hz holds ${(bandFraction * 100).toFixed(0)} % of modulation power, depth ${depth.toFixed(2)}`);
-    return 'clonic';
+    return { first: { pattern: 'clonic', note: `clonic: envelope peak at ${peakF.toFixed(2)} Hz holds ${(bandFraction * 100).toFixed(0)} % of modulation power, depth ${depth.toFixed(2)}` }, rest: null };
   }
 
   // 2. multiphasic: pulse-locked average over the train
   const phases = pulseLockedPhases(p);
   if (phases !== null && phases >= opts.multiphasicMinPhases) {
-    p.notes.push(`multiphasic: ${phases} phases in the pulse-locked average response`);
-    return 'multiphasic';
+    return { first: { pattern: 'multiphasic', note: `multiphasic: ${phases} phases in the pulse-locked average response` }, rest: null };
   }
-  // 3. after-discharge
-  if (p.afterDischarge) {
-    p.notes.push('sustained pattern: activity continues after the train');
-    return 'sustained';
-  }
+  // 3. after-discharge: patternOf
+  return { first: null, rest: trendPattern(p, m, residSd) };
+}
+
+/** classifyPattern's checks 4-7; `m` and `residSd` the judged envelope excess's mean and detrended SD. */
+function trendPattern(p: PatternInput, m: number, residSd: number): PatternCall {
+  const { bins, layout, opts, baselineUv } = p;
   // 4. incremental
   if (p.lateEarlyRatio > opts.incrementalRatio) {
-    p.notes.push(`incremental: late/early envelope ratio ${p.lateEarlyRatio.toFixed(2)}`);
-    return 'incremental';
+    return { pattern: 'incremental', note: `incremental: late/early envelope ratio ${p.lateEarlyRatio.toFixed(2)}` };
   }
   // 5. irregular
   const cv = m > 0 ? residSd / m : 0;
   if (cv > opts.irregularCv) {
-    p.notes.push(`irregular: detrended envelope variation ${cv.toFixed(2)}`);
-    return 'irregular';
+    return { pattern: 'irregular', note: `irregular: detrended envelope variation ${cv.toFixed(2)}` };
   }
   // 6. decremental family
   if (p.lateEarlyRatio < opts.decrementalRatio) {
@@ -738,14 +863,11 @@ export function classifyPattern(p: PatternInput): WaveformPattern {
     const q1 = ex(layout.trainFirst, layout.trainFirst + q);
     const q2 = ex(layout.trainFirst + q, layout.trainFirst + 2 * q);
     if (q1 > 0 && q2 / q1 >= 0.85) {
-      p.notes.push(`squared-decremental: plateau then decline (late/early ${p.lateEarlyRatio.toFixed(2)})`);
-      return 'squared-decremental';
+      return { pattern: 'squared-decremental', note: `squared-decremental: plateau then decline (late/early ${p.lateEarlyRatio.toFixed(2)})` };
     }
-    p.notes.push(`decremental: late/early envelope ratio ${p.lateEarlyRatio.toFixed(2)}`);
-    return 'decremental';
+    return { pattern: 'decremental', note: `decremental: late/early envelope ratio ${p.lateEarlyRatio.toFixed(2)}` };
   }
-  p.notes.push(`squared: steady response (late/early ${p.lateEarlyRatio.toFixed(2)})`);
-  return 'squared';
+  return { pattern: 'squared', note: `squared: steady response (late/early ${p.lateEarlyRatio.toFixed(2)})` };
 }
 
 /** cos / sin of 2 pi f i / fsBins for the clonic spectrum's frequencies (1.5 Hz to fMax in 0.25 Hz steps), cached: every channel of every train at one rate uses the same few tables. */

@@ -59,8 +59,9 @@ export function gradeRecording(
     unit: input.unit ?? 'uV',
     ...(settings ? { settings } : {}),
     now: () => 0,
-    // two-phase grading, as live: a train's train part is graded while its post-train window is fed
-    onTrainPartFinal: (view) => grader.prepare(view),
+    // two-phase grading, as live: a train's train part is graded while its post-train window is fed, and
+    // its post-train part as that becomes final
+    ...grader.pipelineHooks(),
   });
   const feed = (epochs: readonly StimulusEpoch[]): void => {
     for (const e of epochs) {

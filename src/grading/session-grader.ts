@@ -4,6 +4,7 @@ import { DEFAULT_PULSE_RESPONSE, DEFAULT_TRAIN_GRADING, type PulseResponseOption
 import { PHILLIPS_PARK_RULES, type SuggestionRules } from './suggestion';
 import { measurePulse, ThresholdTracker, type PulseResponse, type ThresholdEstimate } from './threshold';
 import { gradeTrain, prepareTrain, type GradedTrain, type PreparedTrain } from './train';
+import { warmUpGrading } from './warmup';
 
 export type GradingEvent =
   | { readonly type: 'train-grade'; readonly grade: GradedTrain }
@@ -54,9 +55,10 @@ export class SessionGrader {
   /**
    * Phase one of two-phase grading (prepareTrain): called with a train epoch whose pre-stimulus window and
    * train are final while its post-train window is still arriving (PipelineConfig.onTrainPartFinal); the
-   * train part of its grading is done now and used when the epoch is pushed, so the grade comes out
-   * sooner after the window's end and identical to grading without it. Anything else is ignored, and so
-   * is a failure (the epoch is then graded from scratch when pushed).
+   * train part of its grading is done now, the post-train part as it becomes final (advance), and both are
+   * used when the epoch is pushed, so the grade comes out sooner after the window's end and identical to
+   * grading without them. Anything else is ignored, and so is a failure (the epoch is then graded from
+   * scratch when pushed).
    */
   prepare(view: PartialEpoch): void {
     const s = view.event.stimulation;
@@ -68,10 +70,57 @@ export class SessionGrader {
       p = null;
     }
     if (p === null) return;
-    this.prepared.delete(view.event.sampleIndex);
+    this.drop(view.event.sampleIndex);
     this.prepared.set(view.event.sampleIndex, p);
     // Epochs are pushed about in order: a few pending at most (one normally); drop the oldest beyond.
-    while (this.prepared.size > MAX_PREPARED) this.prepared.delete(this.prepared.keys().next().value!);
+    while (this.prepared.size > MAX_PREPARED) this.drop(this.prepared.keys().next().value!);
+  }
+
+  /**
+   * The incremental phase of two-phase grading: the final part of a prepared train's epoch has grown
+   * (PipelineConfig.onPostTrainProgress); the post-train work over the newly final samples (cleaned
+   * signal, exclusion mask, envelope bins, dead-channel sums) is done now, so that when the window
+   * completes only the last block's share and the decision are left. A view of another run (the
+   * preparation is stale) drops the preparation; anything else is ignored.
+   */
+  advance(view: PartialEpoch): void {
+    const p = this.prepared.get(view.event.sampleIndex);
+    if (p === undefined) return;
+    let ok = false;
+    try {
+      ok = p.advance(view);
+    } catch {
+      ok = false;
+    }
+    if (!ok) this.drop(view.event.sampleIndex);
+  }
+
+  /**
+   * The pipeline hooks of two-phase grading bound to this grader, to spread into createPipeline's config:
+   * `onTrainPartFinal` prepares, `onPostTrainProgress` advances. Every live path (worker, in-process
+   * analyzer, replay, offline grading) uses these, so they grade alike.
+   */
+  pipelineHooks(): { readonly onTrainPartFinal: (view: PartialEpoch) => void; readonly onPostTrainProgress: (view: PartialEpoch) => void } {
+    return { onTrainPartFinal: (view) => this.prepare(view), onPostTrainProgress: (view) => this.advance(view) };
+  }
+
+  /**
+   * Grades a synthetic train (and measures a synthetic single pulse) of this session's montage at the
+   * given rate and channel count through both phases, so that the first live grades do not run cold
+   * (un-optimised code, unsized buffer pools). Emits no event and changes no state of the session (no
+   * thresholds, no preparations); done once per process for each rate and channel count. Never throws.
+   */
+  warmUp(shape: { readonly sampleRateHz: number; readonly channelCount: number }): void {
+    try {
+      warmUpGrading(this.trainConfig(), this.config.pulse, shape);
+    } catch {
+      // a warm-up failure only costs the first grades their speed
+    }
+  }
+
+  private drop(onsetSample: number): void {
+    this.prepared.get(onsetSample)?.release();
+    this.prepared.delete(onsetSample);
   }
 
   private trainConfig(): { montage: Montage; options: TrainGradingOptions; rules: SuggestionRules } {
@@ -81,9 +130,19 @@ export class SessionGrader {
   /** Grades one epoch; returns the events it produced (also sent to listeners). */
   push(epoch: StimulusEpoch): GradingEvent[] {
     const out: GradingEvent[] = [];
-    const s = epoch.event.stimulation;
     const prepared = this.prepared.get(epoch.event.sampleIndex) ?? null;
     this.prepared.delete(epoch.event.sampleIndex);
+    try {
+      this.grade(epoch, prepared, out);
+    } finally {
+      prepared?.release();
+    }
+    for (const e of out) for (const l of this.listeners) l(e);
+    return out;
+  }
+
+  private grade(epoch: StimulusEpoch, prepared: PreparedTrain | null, out: GradingEvent[]): void {
+    const s = epoch.event.stimulation;
     if (s.mode === 'train') {
       if (!s.target) {
         out.push({ type: 'skipped', onsetSample: epoch.event.sampleIndex, reason: 'train without a target root: spread cannot be graded' });
@@ -100,8 +159,6 @@ export class SessionGrader {
       const t = this.thresholds.add(response);
       if (t) out.push({ type: 'threshold', threshold: t });
     }
-    for (const e of out) for (const l of this.listeners) l(e);
-    return out;
   }
 
   thresholdsSoFar(): ThresholdEstimate[] {
@@ -110,6 +167,7 @@ export class SessionGrader {
 
   dispose(): void {
     this.listeners.clear();
+    for (const p of this.prepared.values()) p.release();
     this.prepared.clear();
   }
 }

@@ -24,12 +24,18 @@ import {
   rawCheckSumsResume,
   envelopeBinsFrom,
   exclusionMask,
+  ExclusionMaskBuilder,
+  guardSamples,
+  judgeAfterTrain,
+  judgeTrain,
   pulseOffsets,
   removeCopy,
+  type BinLayout,
+  type TrainJudgement,
   type RawCheck,
   type SignalFeatures,
 } from './features';
-import { applyLockedArtifactFit, cleanedCopy, lockedArtifactFit, type LockedArtifactFit } from './artifact';
+import { applyLockedArtifactFit, lockedArtifactFit, type LockedArtifactFit } from './artifact';
 import { GradingScratch } from './scratch';
 import { DEFAULT_TRAIN_GRADING, type TrainGradingOptions } from './options';
 import { spreadGrade, spreadRelation } from './spread';
@@ -102,39 +108,47 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig, prep
   const n = epochLength(epoch);
   const fs = epoch.sampleRateHz;
   const prep = prepared && prepared.matches(epoch, montage, opts) ? prepared : null;
-  let head: TrainPart;
+  let pulses: readonly number[];
+  let tailMs: number;
   let filtered: Float32Array;
+  let mask: Uint8Array;
   if (prep) {
-    head = prep;
-    filtered = prep.cleanedSignal(epoch.filtered);
+    // only the part of the epoch the preparation has not advanced over is left
+    const done = prep.finish(epoch);
+    ({ pulses, tailMs } = prep);
+    filtered = done.cleaned;
+    mask = done.mask;
   } else {
     const part = trainPart(epoch, montage, opts);
-    head = part;
+    ({ pulses, tailMs } = part);
     filtered = part.cleaned;
+    mask = exclusionMask(epoch, Math.max(opts.artifactGuardMs, tailMs));
   }
-  const { pulses, tailMs } = head;
-  const guardMs = Math.max(opts.artifactGuardMs, tailMs);
   if (tailMs > opts.artifactGuardMs) warnings.push(`stimulus artifact tails outlast the blanking: ${tailMs.toFixed(1)} ms more left out after each pulse`);
-  const mask = exclusionMask(epoch, guardMs);
   const layout = binLayout(epoch, opts);
   const trainMs = (epoch.stimSamples / fs) * 1000;
   const channels = montage.channels;
 
   // A first look at the pre-stimulus window (cheap); channels that look dead there are judged on the whole epoch.
-  const firstLook = head.firstLook ?? firstLookOf(epoch, montage, mask);
+  const firstLook = prep?.firstLook ?? firstLookOf(epoch, montage, mask);
   const looksDead = firstLook.map((r, i) => channelState(r, firstLook.filter((_, j) => j !== i).map((o) => o.residualRmsUv), opts).state !== 'ok');
   const raw: RawCheck[] = channels.map((c, i) => {
     if (!looksDead[i]) return firstLook[i]!;
-    // on the whole epoch: continued from the prepared part when there is one
-    const sums = prep?.deadSums[i];
-    if (prep && sums) return rawCheckOf(rawCheckSumsResume(epoch.raw, c.index * n, prep.coveredSamples, n, mask, fs, sums.slice()), epoch.raw, c.index * n, epoch.preSamples);
+    // on the whole epoch: accumulated by the preparation as the samples became final when there is one
+    const sums = prep?.deadSums(i);
+    if (sums) return rawCheckOf(sums, epoch.raw, c.index * n, epoch.preSamples);
     return checkRaw(epoch.raw, c.index * n, n, mask, fs, epoch.preSamples);
   });
   const states = raw.map((r, i) => channelState(r, raw.filter((_, j) => j !== i).map((o) => o.residualRmsUv), opts));
 
-  const features: (SignalFeatures | null)[] = channels.map((c, i) =>
-    states[i]!.state === 'ok' ? analyseSignal(filtered, c.index * n, layout, mask, pulses, trainMs, opts, prep?.trainBins[i]) : null,
-  );
+  const features: (SignalFeatures | null)[] = channels.map((c, i) => {
+    if (states[i]!.state !== 'ok') return null;
+    // prepared: the train judged already, only the after-discharge test and what follows from it are left
+    const known = prep?.knownBins(i);
+    const judged = prep?.judgement(i);
+    if (known && judged && known.length === layout.starts.length) return judgeAfterTrain(known.slice(), judged, layout, opts);
+    return analyseSignal(filtered, c.index * n, layout, mask, pulses, trainMs, opts, known);
+  });
 
   // Crosstalk: strongest responders first; each weaker responder is compared with the genuine stronger ones.
   const crosstalkFrom: (string | null)[] = channels.map(() => null);
@@ -196,7 +210,7 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig, prep
       notes,
       thresholdUv: f?.thresholdUv ?? 0,
       strengthUv: f?.strengthUv ?? 0,
-      envelopeUv: f ? Array.from(f.bins, (v) => (Number.isFinite(v) ? Math.round(v * 100) / 100 : null)) : [],
+      envelopeUv: f ? roundedBins(f.bins) : [],
       binMs: layout.binMs,
       firstBinOffsetMs: layout.firstBinOffsetMs,
       crosstalkFrom: crosstalkFrom[i]!,
@@ -235,6 +249,16 @@ export function gradeTrain(epoch: StimulusEpoch, config: TrainGraderConfig, prep
   };
 }
 
+/** Envelope bins for display: 0.01 uV, null where not finite. */
+function roundedBins(bins: Float64Array): (number | null)[] {
+  const out: (number | null)[] = [];
+  for (let b = 0; b < bins.length; b++) {
+    const v = bins[b]!;
+    out.push(Number.isFinite(v) ? Math.round(v * 100) / 100 : null);
+  }
+  return out;
+}
+
 /** The pre-stimulus window the first raw look covers (gradeTrain), epoch-relative end. */
 function preLookEnd(epoch: StimulusEpoch): number {
   return Math.max(epoch.preSamples, Math.min(epochLength(epoch), Math.round(0.1 * epoch.sampleRateHz)));
@@ -252,17 +276,15 @@ interface TrainPart {
   readonly pulses: readonly number[];
   readonly locked: LockedArtifactFit | null;
   readonly tailMs: number;
-  /** The filtered signal with the locked artifacts removed (scratch); only when computed for grading at once. */
-  readonly cleaned?: Float32Array;
-  /** checkRawRange of each montage channel over the first look (prepared only). */
-  readonly firstLook?: readonly RawCheck[];
+  /** The filtered signal with the locked artifacts removed (scratch). */
+  readonly cleaned: Float32Array;
 }
 
 /**
  * Pulses, pulse-locked artifact removal over the train's intervals and the artifact tail estimate: all
  * computed from samples before the train's end and the blanking up to the end of the last pulse's run.
  */
-function trainPart(epoch: StimulusEpoch, montage: Montage, opts: TrainGradingOptions, owned = false): TrainPart & { readonly cleaned: Float32Array } {
+function trainPart(epoch: StimulusEpoch, montage: Montage, opts: TrainGradingOptions, owned = false): TrainPart {
   const n = epochLength(epoch);
   const pulses = pulseOffsets(epoch);
   // Pulse-locked artifact leftovers (tails, DC steps, filter ringing) out of the train before anything is judged.
@@ -274,20 +296,72 @@ function trainPart(epoch: StimulusEpoch, montage: Montage, opts: TrainGradingOpt
 }
 
 /**
- * The train part of a train's grading, computed while its post-train window is still arriving (two-phase
- * grading: grade latency counts from the window's last sample, and the train part is final about the
- * post-train window earlier). Opaque; give it to gradeTrain with the completed epoch.
+ * Buffers of one prepared train, pooled across trains: `cleaned` is about the size of the epoch's filtered
+ * signal (1.4 MB at 16 ch x 10 kHz over 2.2 s), which allocated per train costs page faults and, as external
+ * memory, full garbage collections (see scratch.ts). A prepared train holds its set until released.
+ */
+interface PreparedBuffers {
+  readonly cleaned: Float32Array;
+  readonly mask: Uint8Array;
+  readonly blankedSeen: Uint8Array;
+  readonly gapSeen: Uint8Array;
+}
+const BUFFER_POOL: PreparedBuffers[] = [];
+/** Buffer sets kept for reuse (SessionGrader holds a few prepared trains at most). */
+const MAX_POOLED_BUFFERS = 6;
+
+function acquireBuffers(values: number, samples: number): PreparedBuffers {
+  for (let i = BUFFER_POOL.length - 1; i >= 0; i--) {
+    const b = BUFFER_POOL[i]!;
+    if (b.cleaned.length >= values && b.mask.length >= samples) {
+      BUFFER_POOL.splice(i, 1);
+      return b;
+    }
+  }
+  // some headroom so slightly longer epochs reuse the set
+  const v = Math.ceil(values * 1.25);
+  const n = Math.ceil(samples * 1.25);
+  return { cleaned: new Float32Array(v), mask: new Uint8Array(n), blankedSeen: new Uint8Array(n), gapSeen: new Uint8Array(n) };
+}
+
+/** Gap coverage of an epoch's head (matches), reused. */
+let gapScratch = new Uint8Array(0);
+
+/**
+ * The train part of a train's grading, computed while its post-train window is still arriving, then
+ * advanced over the post-train window as its samples become final (incremental two-phase grading: grade
+ * latency counts from the window's last sample, and everything but the last block's share and the
+ * decision is done by then). Opaque; give it to gradeTrain with the completed epoch.
  *
- * Covers samples [0, coveredSamples) of the epoch: the pre-stimulus window, the train, and the train's
- * last blanking run with the sample after it (pulse detection and the tail estimate read the blanking up
- * to there). gradeTrain uses it only for the same montage and options object, an epoch of the same
- * stimulation event (the object), start, lengths, rate and channel count, whose raw and filtered arrays are the very
- * arrays it was prepared on (the pipeline fills one epoch's arrays in place and never rewrites a final
- * sample; a restarted run starts new arrays), and whose blanking and gaps over the covered samples are
- * unchanged (a stimulation or gap that appeared there since); otherwise it is ignored and everything is
- * recomputed.
+ * Prepared (prepareTrain) on samples [0, coveredSamples) of the epoch: the pre-stimulus window, the train,
+ * and the train's last blanking run with the sample after it (pulse detection and the tail estimate read
+ * the blanking up to there): pulses, the pulse-locked artifact fit, the artifact tail, the first raw look,
+ * the envelope bins of the pre-stimulus window and the train. Advanced (advance, with each view the pipeline
+ * shows as the epoch's final part grows; finally with the completed epoch in gradeTrain) over
+ * [coveredSamples, n): the cleaned signal (the filtered signal with the fits subtracted, which changes the
+ * train's intervals only), the exclusion mask, the post-train envelope bins as each bin's samples are
+ * final, and the whole-epoch raw-check sums of channels that look dead at first look. Each of these is a
+ * running sum or a per-sample or per-bin value computed in the same order as in one go, so the grade is
+ * identical, byte for byte, to grading without preparation.
+ *
+ * gradeTrain uses it only for the same montage and options object, an epoch of the same stimulation event
+ * (the object), start, lengths, rate and channel count, whose raw and filtered arrays are the very arrays it
+ * was prepared and advanced on (the pipeline fills one epoch's arrays in place and never rewrites a final
+ * sample; a restarted run starts new arrays), and whose blanking and gaps over the samples advanced over
+ * are unchanged (a stimulation or gap that appeared there since); otherwise it is ignored and everything
+ * is recomputed. `release()` gives its buffers back for the next train; it is then never used again.
  */
 export class PreparedTrain {
+  private buffers: PreparedBuffers | null;
+  private readonly n: number;
+  private readonly cleaned: Float32Array;
+  private readonly blankedSeen: Uint8Array;
+  private readonly gapSeen: Uint8Array;
+  /** Samples [0, doneTo) of the cleaned signal, the mask, the dead channels' sums are done. */
+  private doneTo: number;
+  /** Bins [0, binsDone) of every montage channel are done. */
+  private binsDone: number;
+
   private constructor(
     private readonly event: StimulationEvent,
     private readonly startSample: number,
@@ -296,32 +370,32 @@ export class PreparedTrain {
     private readonly opts: TrainGradingOptions,
     private readonly rawArray: Float32Array,
     private readonly filteredArray: Float32Array,
-    /** Samples covered, epoch-relative. */
+    /** Samples the train part covers, epoch-relative. */
     readonly coveredSamples: number,
-    private readonly blankedHead: Uint8Array,
-    private readonly gapHead: Uint8Array,
+    buffers: PreparedBuffers,
+    /** Some gap covers a sample of [0, doneTo). */
+    private gapsSeen: boolean,
+    private readonly maskBuilder: ExclusionMaskBuilder,
     readonly offsets: readonly number[],
     readonly pulses: readonly number[],
     readonly locked: LockedArtifactFit | null,
     readonly tailMs: number,
     readonly firstLook: readonly RawCheck[],
-    /** Per montage channel: envelope bins of the pre-stimulus window and the train (bins [0, postFirst)). */
-    readonly trainBins: readonly Float64Array[],
-    /** Per montage channel that looks dead at first look: its whole-epoch raw check's sums over the covered samples. */
-    readonly deadSums: readonly (Float64Array | null)[],
-    /** The cleaned signal (artifact fits subtracted) of each montage channel over [cleanFrom, trainEnd), channel after channel. */
-    private readonly cleanedTrain: Float32Array | null,
-    private readonly cleanFrom: number,
-  ) {}
-
-  /** The epoch's filtered signal with the locked artifacts removed (the scratch pool), as gradeTrain computes it. */
-  cleanedSignal(filtered: Float32Array): Float32Array {
-    const out = cleanedCopy(filtered, SCRATCH);
-    const c = this.cleanedTrain;
-    if (c === null) return out;
-    const w = this.lengths[0] + this.lengths[1] - this.cleanFrom;
-    for (let k = 0; k < this.offsets.length; k++) out.set(c.subarray(k * w, (k + 1) * w), this.offsets[k]! + this.cleanFrom);
-    return out;
+    private readonly layout: BinLayout,
+    /** Per montage channel: its envelope bins over the whole layout, [0, binsDone) done. */
+    private readonly bins: readonly Float64Array[],
+    /** Per montage channel: its train judged (judgeTrain), or null when that needs the post-train bins. */
+    private readonly judgements: readonly (TrainJudgement | null)[],
+    /** Per montage channel that looks dead at first look: its whole-epoch raw check's sums over [0, doneTo). */
+    private readonly sums: readonly (Float64Array | null)[],
+  ) {
+    this.buffers = buffers;
+    this.n = lengths[0] + lengths[1] + lengths[2];
+    this.cleaned = buffers.cleaned.subarray(0, this.n * lengths[4]);
+    this.blankedSeen = buffers.blankedSeen.subarray(0, this.n);
+    this.gapSeen = buffers.gapSeen.subarray(0, this.n);
+    this.doneTo = coveredSamples;
+    this.binsDone = layout.postFirst;
   }
 
   /** @internal see prepareTrain */
@@ -340,42 +414,131 @@ export class PreparedTrain {
     const covered = Math.max(z + 1, trainEnd, preLookEnd(epoch));
     if (covered > final) return null;
     const head = trainPart(epoch, montage, opts, true);
-    const guardMs = Math.max(opts.artifactGuardMs, head.tailMs);
-    const mask = exclusionMask(epoch, guardMs);
+    const buffers = acquireBuffers(n * epoch.channelCount, n);
+    const maskBuilder = new ExclusionMaskBuilder(buffers.mask.subarray(0, n), guardSamples(Math.max(opts.artifactGuardMs, head.tailMs), epoch.sampleRateHz));
+    maskBuilder.extend(epoch.blanked, covered);
+    maskBuilder.addGaps(epoch.gaps, epoch.startSample, 0, covered);
+    const mask = maskBuilder.mask;
+    // The cleaned signal is exact over the covered samples (the fits change the train's intervals only).
+    for (let c = 0; c < epoch.channelCount; c++) buffers.cleaned.set(head.cleaned.subarray(c * n, c * n + covered), c * n);
+    buffers.blankedSeen.set(epoch.blanked.subarray(0, covered));
+    const gapsSeen = markGaps(buffers.gapSeen, epoch, 0, covered);
     const firstLook = firstLookOf(epoch, montage, mask);
     const layout = binLayout(epoch, opts);
-    const trainBins = montage.channels.map((c) => envelopeBinsFrom(head.cleaned, c.index * n, layout, mask, new Float64Array(layout.postFirst), 0));
-    const deadSums = firstLook.map((r, i) => {
+    const bins = montage.channels.map((c) => envelopeBinsFrom(buffers.cleaned, c.index * n, layout, mask, new Float64Array(layout.starts.length), 0, layout.postFirst));
+    const trainMs = (epoch.stimSamples / epoch.sampleRateHz) * 1000;
+    const judgements = montage.channels.map((c, k) => judgeTrain(buffers.cleaned, c.index * n, layout, mask, head.pulses, trainMs, opts, bins[k]!, false));
+    const sums = firstLook.map((r, i) => {
       const dead = channelState(r, firstLook.filter((_, j) => j !== i).map((o) => o.residualRmsUv), opts).state !== 'ok';
       return dead && covered > Math.floor(epoch.sampleRateHz / 50) + 1 ? rawCheckSums(epoch.raw, montage.channels[i]!.index * n, 0, covered, mask, epoch.sampleRateHz, new Float64Array(7)) : null;
     });
-    // The fits change the train's intervals only (from the first pulse on): that part of the cleaned signal is kept.
-    const cleanFrom = head.locked ? head.pulses[0]! : trainEnd;
-    let cleanedTrain: Float32Array | null = null;
-    if (head.locked) {
-      const w = trainEnd - cleanFrom;
-      cleanedTrain = new Float32Array(w * head.offsets.length);
-      head.offsets.forEach((off, k) => cleanedTrain!.set(head.cleaned.subarray(off + cleanFrom, off + trainEnd), k * w));
-    }
-    return new PreparedTrain(
+    const p = new PreparedTrain(
       epoch.event, epoch.startSample, lengthsOf(epoch), montage, opts, epoch.raw, epoch.filtered, covered,
-      epoch.blanked.slice(0, covered), gapMask(epoch, covered), head.offsets, head.pulses, head.locked, head.tailMs, firstLook, trainBins, deadSums, cleanedTrain, cleanFrom,
+      buffers, gapsSeen, maskBuilder, head.offsets, head.pulses, head.locked, head.tailMs, firstLook, layout, bins, judgements, sums,
     );
+    p.advanceBins();
+    p.extendTo(epoch, final);
+    return p;
+  }
+
+  /** Samples of the epoch advanced over (epoch-relative): everything before this is done. */
+  get advancedSamples(): number {
+    return this.doneTo;
+  }
+
+  /** Envelope bins of montage channel `i` known so far (the pre-stimulus window, the train, the post-train bins advanced over). */
+  knownBins(i: number): Float64Array | undefined {
+    return this.bins[i]?.subarray(0, this.binsDone);
+  }
+
+  /** Montage channel `i`'s train judged on the prepared part (judgeTrain), or null. */
+  judgement(i: number): TrainJudgement | null {
+    return this.judgements[i] ?? null;
+  }
+
+  /** Montage channel `i`'s whole-epoch raw-check sums so far (rawCheckSums over [0, advancedSamples)), or null when not kept. */
+  deadSums(i: number): Float64Array | null {
+    return this.sums[i] ?? null;
+  }
+
+  /**
+   * Incremental phase: the epoch's final part has grown (PipelineConfig.onPostTrainProgress); the samples
+   * [advancedSamples, view.finalSamples) are taken in. Returns false, doing nothing, when the view is not
+   * of the epoch this was prepared on (another run's arrays: the preparation is stale).
+   */
+  advance(view: PartialEpoch): boolean {
+    if (!this.sameRun(view)) return false;
+    this.extendTo(view, Math.min(this.n, view.finalSamples));
+    return true;
+  }
+
+  /** @internal gradeTrain, after matches: advances over the rest of the complete epoch; its cleaned signal and exclusion mask. */
+  finish(epoch: StimulusEpoch): { readonly cleaned: Float32Array; readonly mask: Uint8Array } {
+    if (this.buffers === null) throw new Error('prepared train used after release');
+    this.extendTo(epoch, this.n);
+    return { cleaned: this.cleaned, mask: this.maskBuilder.mask };
+  }
+
+  /** Gives the buffers back for another train; this is never used again (matches is false from now on). */
+  release(): void {
+    if (this.buffers === null) return;
+    if (BUFFER_POOL.length < MAX_POOLED_BUFFERS) BUFFER_POOL.push(this.buffers);
+    this.buffers = null;
   }
 
   /** Whether this was prepared on `epoch`'s train part as it is now (see the class comment). */
   matches(epoch: StimulusEpoch, montage: Montage, opts: TrainGradingOptions): boolean {
     if (montage !== this.montage || opts !== this.opts) return false;
+    if (!this.sameRun(epoch)) return false;
+    const k = this.doneTo;
+    if (!sameBytes(epoch.blanked, this.blankedSeen, k)) return false;
+    // no gap seen and none now (the usual case): nothing to compare
+    if (!this.gapsSeen && !epoch.gaps.some((g) => g.startSample < this.startSample + k && g.startSample + g.lengthSamples > this.startSample)) return true;
+    if (gapScratch.length < k) gapScratch = new Uint8Array(Math.ceil(k * 1.25));
+    markGaps(gapScratch, epoch, 0, k);
+    return sameBytes(gapScratch, this.gapSeen, k);
+  }
+
+  /** Same event, shape and arrays (not yet released). */
+  private sameRun(epoch: StimulusEpoch): boolean {
+    if (this.buffers === null) return false;
     if (epoch.event !== this.event || epoch.startSample !== this.startSample) return false;
     const l = lengthsOf(epoch);
     for (let i = 0; i < l.length; i++) if (l[i] !== this.lengths[i]) return false;
-    if (epoch.raw !== this.rawArray || epoch.filtered !== this.filteredArray) return false;
-    const k = this.coveredSamples;
-    if (epoch.blanked.length < k) return false;
-    for (let i = 0; i < k; i++) if (epoch.blanked[i] !== this.blankedHead[i]) return false;
-    const g = gapMask(epoch, k);
-    for (let i = 0; i < k; i++) if (g[i] !== this.gapHead[i]) return false;
-    return true;
+    return epoch.raw === this.rawArray && epoch.filtered === this.filteredArray && epoch.blanked.length >= this.n;
+  }
+
+  /** Takes in samples [doneTo, to) of `e` (final there): the blanking and gaps seen, mask, cleaned signal, dead channels' sums, bins. */
+  private extendTo(e: StimulusEpoch, to: number): void {
+    const a = this.doneTo;
+    if (to <= a) return;
+    const n = this.n;
+    this.blankedSeen.set(e.blanked.subarray(a, to), a);
+    if (markGaps(this.gapSeen, e, a, to)) this.gapsSeen = true;
+    this.maskBuilder.extend(e.blanked, to);
+    this.maskBuilder.addGaps(e.gaps, e.startSample, a, to);
+    const channelCount = this.lengths[4];
+    for (let c = 0; c < channelCount; c++) this.cleaned.set(e.filtered.subarray(c * n + a, c * n + to), c * n + a);
+    const fs = this.lengths[3];
+    const channels = this.montage.channels;
+    for (let k = 0; k < channels.length; k++) {
+      const s = this.sums[k];
+      if (s) rawCheckSumsResume(e.raw, channels[k]!.index * n, a, to, this.maskBuilder.mask, fs, s);
+    }
+    this.doneTo = to;
+    this.advanceBins();
+  }
+
+  /** The bins whose samples are all done. */
+  private advanceBins(): void {
+    const { starts, ends } = this.layout;
+    const from = this.binsDone;
+    let to = from;
+    while (to < starts.length && ends[to]! <= this.doneTo) to++;
+    if (to === from) return;
+    const channels = this.montage.channels;
+    for (let k = 0; k < channels.length; k++) envelopeBinsFrom(this.cleaned, channels[k]!.index * this.n, this.layout, this.maskBuilder.mask, this.bins[k]!, from, to);
+    this.binsDone = to;
   }
 }
 
@@ -383,15 +546,31 @@ function lengthsOf(e: StimulusEpoch): [number, number, number, number, number] {
   return [e.preSamples, e.stimSamples, e.postSamples, e.sampleRateHz, e.channelCount];
 }
 
-/** 1 where a gap of the epoch covers sample i, for i in [0, k). */
-function gapMask(epoch: StimulusEpoch, k: number): Uint8Array {
-  const m = new Uint8Array(k);
+/** m[i] = 1 where a gap of the epoch covers sample i, else 0, for i in [from, to); whether any does. */
+function markGaps(m: Uint8Array, epoch: StimulusEpoch, from: number, to: number): boolean {
+  m.fill(0, from, to);
+  let any = false;
   for (const g of epoch.gaps) {
-    const a = Math.max(0, g.startSample - epoch.startSample);
-    const z = Math.min(k, g.startSample + g.lengthSamples - epoch.startSample);
+    const a = Math.max(from, g.startSample - epoch.startSample);
+    const z = Math.min(to, g.startSample + g.lengthSamples - epoch.startSample);
     for (let i = a; i < z; i++) m[i] = 1;
+    if (z > a) any = true;
   }
-  return m;
+  return any;
+}
+
+/** a[0, k) equals b[0, k), compared four bytes at a time where both are aligned (matches runs at completion). */
+function sameBytes(a: Uint8Array, b: Uint8Array, k: number): boolean {
+  let i = 0;
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const words = k >> 2;
+    const wa = new Uint32Array(a.buffer, a.byteOffset, words);
+    const wb = new Uint32Array(b.buffer, b.byteOffset, words);
+    for (let w = 0; w < words; w++) if (wa[w] !== wb[w]) return false;
+    i = words << 2;
+  }
+  for (; i < k; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**

@@ -34,7 +34,7 @@ export function epochLength(e: Pick<StimulusEpoch, 'preSamples' | 'stimSamples' 
 }
 
 /**
- * An epoch whose window is still arriving (PipelineConfig.onTrainPartFinal): the full epoch's shape and
+ * An epoch whose window is still arriving (PipelineConfig.onTrainPartFinal, onPostTrainProgress): the full epoch's shape and
  * arrays, of which only samples [0, finalSamples) are final (every channel, the blanking and the gaps
  * there: nothing that arrives later changes them); the rest is unspecified. `gaps` lists the gaps known
  * so far. Valid only during the call it is handed to (the arrays are the pipeline's, still being filled).

@@ -60,6 +60,16 @@ export interface PipelineConfig {
    * (SessionGrader.prepare): the train part is graded about the post-train window before the epoch.
    */
   readonly onTrainPartFinal?: (view: PartialEpoch) => void;
+  /**
+   * Called after onTrainPartFinal for the same train epoch each time an input extends the final part of
+   * that epoch further while the epoch is still incomplete (about once per block, by the samples no
+   * stimulation still to come can blank): `view.finalSamples` grows from call to call; the view is as
+   * onTrainPartFinal's (the run's arrays, valid only during the call). Not called for the input that
+   * completes the epoch (the epoch is emitted then). For incremental two-phase grading
+   * (SessionGrader.advance): the post-train part is graded as its samples become final, so only the last
+   * block's share is left when the window completes.
+   */
+  readonly onPostTrainProgress?: (view: PartialEpoch) => void;
 }
 
 export interface PipelineStats {
@@ -554,12 +564,18 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       if (limit <= Math.max(p.startSample - warmupSamples, ring.oldestSample) + 1) return;
       run = startRun(p);
     }
+    const before = run.pos;
     if (limit > run.pos) advance(run, limit, false);
-    // A chunk that is not the last ends on an unblanked sample: past the train's end, its last blanking run is over.
-    if (config.onTrainPartFinal && !p.trainPartShown && p.event.stimulation.mode === 'train' && run.pos > p.startSample + p.preSamples + p.stimSamples) {
-      p.trainPartShown = true;
-      const r = run;
-      config.onTrainPartFinal({ ...epochOf(p, r), finalSamples: r.pos - p.startSample });
+    if (p.event.stimulation.mode !== 'train') return;
+    const r = run;
+    if (!p.trainPartShown) {
+      // A chunk that is not the last ends on an unblanked sample: past the train's end, its last blanking run is over.
+      if (config.onTrainPartFinal && r.pos > p.startSample + p.preSamples + p.stimSamples) {
+        p.trainPartShown = true;
+        config.onTrainPartFinal({ ...epochOf(p, r), finalSamples: r.pos - p.startSample });
+      }
+    } else if (config.onPostTrainProgress && r.pos > before) {
+      config.onPostTrainProgress({ ...epochOf(p, r), finalSamples: r.pos - p.startSample });
     }
   }
 
