@@ -88,6 +88,8 @@ export interface PipelineStats {
   readonly epochsUnconfirmed: number;
   /** 'confirmed' mode: stimulations pushed although the source had confirmed past their first pulse. */
   readonly stimulationsAfterConfirmation: number;
+  /** Epochs begun in arrays given back (releaseEpoch, reuseEpochArrays) rather than in new ones. */
+  readonly reusedEpochArrays: number;
 }
 
 export interface Pipeline {
@@ -128,6 +130,14 @@ export interface Pipeline {
    * the allocation and first touch of a new epoch's arrays (see EPOCH_POOL_SETS).
    */
   releaseEpoch(epoch: StimulusEpoch): boolean;
+  /**
+   * releaseEpoch for arrays that left this pipeline's thread with their epoch and were transferred back
+   * (the pipeline worker posts each epoch to the host, which returns it once nothing there uses it): their
+   * identity is new, so they are taken on shape alone. The caller promises what releaseEpoch's does.
+   * Returns whether they were taken: four distinct, attached arrays, each spanning its whole buffer, with
+   * raw, filtered and envelope of `channelCount` times the blanking's length.
+   */
+  reuseEpochArrays(arrays: Pick<StimulusEpoch, 'raw' | 'filtered' | 'envelope' | 'blanked'>): boolean;
   /** Latest decimated live trace (lossy), or null if nothing new. */
   drainDisplay(): DisplayFrame | null;
   stats(): PipelineStats;
@@ -141,11 +151,14 @@ const WARMUP_TOLERANCE = 1e-6;
 /** Epoch samples copied to the spare pair at a time while a run advances. */
 const SPARE_BATCH_SAMPLES = 2048;
 /**
- * Released epoch array sets kept for reuse (Pipeline.releaseEpoch), of any lengths; the oldest is dropped
- * beyond. A case has two epoch lengths (single pulse, train) and a consumer releases each epoch after
- * grading it, so a few sets cover it.
+ * Released epoch array sets kept for reuse (Pipeline.releaseEpoch, reuseEpochArrays): at most
+ * EPOCH_POOL_PER_LENGTH of one length and EPOCH_POOL_SETS in all; the oldest is dropped beyond. A case has
+ * a few epoch lengths (single pulse, trains of one or two durations) and a consumer releases each epoch
+ * after grading it (or, across threads, some dozens of epochs later, in the order emitted): a long ramp
+ * of single pulses then does not push the train sets out.
  */
-const EPOCH_POOL_SETS = 4;
+const EPOCH_POOL_SETS = 8;
+const EPOCH_POOL_PER_LENGTH = 2;
 
 /** The four arrays of one epoch, as handed out and (after Pipeline.releaseEpoch) reused together. */
 interface EpochArrays {
@@ -279,6 +292,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     confirmedThroughSample: 0,
     epochsUnconfirmed: 0,
     stimulationsAfterConfirmation: 0,
+    reusedEpochArrays: 0,
   };
   let disposed = false;
 
@@ -395,11 +409,16 @@ export function createPipeline(config: PipelineConfig): Pipeline {
    */
   let freeSets: EpochArrays[] = [];
   let emittedSets = new WeakMap<Float32Array, EpochArrays>();
+  /** The buffers of the emitted sets not released yet (reuseEpochArrays refuses them). */
+  let emittedBuffers = new WeakSet<ArrayBufferLike>();
 
   function takeSet(length: number): EpochArrays {
     const n = length * channelCount;
     const k = freeSets.findIndex((a) => a.raw.length === n);
-    if (k >= 0) return freeSets.splice(k, 1)[0]!;
+    if (k >= 0) {
+      stats.reusedEpochArrays++;
+      return freeSets.splice(k, 1)[0]!;
+    }
     return { raw: new Float32Array(n), filtered: new Float32Array(n), env: new Float32Array(n), blanked: new Uint8Array(length) };
   }
 
@@ -407,10 +426,32 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     const set = emittedSets.get(epoch.raw);
     if (set === undefined || set.filtered !== epoch.filtered || set.env !== epoch.envelope || set.blanked !== epoch.blanked) return false;
     emittedSets.delete(epoch.raw);
+    for (const x of [set.raw, set.filtered, set.env, set.blanked]) emittedBuffers.delete(x.buffer);
     // transferred to another thread: detached, nothing to reuse
     if (set.raw.byteLength === 0 || set.filtered.byteLength === 0 || set.env.byteLength === 0 || set.blanked.byteLength === 0) return false;
+    pool(set);
+    return true;
+  }
+
+  function pool(set: EpochArrays): void {
     freeSets.push(set);
+    const same = freeSets.filter((a) => a.raw.length === set.raw.length);
+    if (same.length > EPOCH_POOL_PER_LENGTH) freeSets.splice(freeSets.indexOf(same[0]!), 1);
     if (freeSets.length > EPOCH_POOL_SETS) freeSets.shift();
+  }
+
+  function adoptSet(a: Pick<StimulusEpoch, 'raw' | 'filtered' | 'envelope' | 'blanked'>): boolean {
+    const arrays = [a.raw, a.filtered, a.envelope, a.blanked];
+    if (!(a.raw instanceof Float32Array && a.filtered instanceof Float32Array && a.envelope instanceof Float32Array && a.blanked instanceof Uint8Array)) return false;
+    const length = a.blanked.length;
+    if (length === 0 || a.raw.length !== length * channelCount || a.filtered.length !== a.raw.length || a.envelope.length !== a.raw.length) return false;
+    const buffers = arrays.map((x) => x.buffer);
+    if (arrays.some((x) => x.byteOffset !== 0 || x.byteLength !== x.buffer.byteLength)) return false;
+    if (new Set(buffers).size !== 4) return false;
+    // not arrays this pipeline is using: emitted and unreleased, free already, or the run's
+    if (buffers.some((b) => emittedBuffers.has(b)) || freeSets.some((f) => [f.raw, f.filtered, f.env, f.blanked].some((x) => buffers.includes(x.buffer)))) return false;
+    if (run !== null && [run.raw, run.filtered, run.env, run.blanked].some((x) => buffers.includes(x.buffer))) return false;
+    pool({ raw: a.raw, filtered: a.filtered, env: a.envelope, blanked: a.blanked });
     return true;
   }
 
@@ -617,6 +658,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     contBlanked.set(r.blanked);
     contEndBlanked = r.blanked[r.length - 1] === 1;
     emittedSets.set(r.raw, { raw: r.raw, filtered: r.filtered, env: r.env, blanked: r.blanked });
+    for (const x of [r.raw, r.filtered, r.env, r.blanked]) emittedBuffers.add(x.buffer);
     return epochOf(p, r);
   }
 
@@ -777,6 +819,11 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       return releaseSet(epoch);
     },
 
+    reuseEpochArrays(arrays) {
+      if (disposed) return false;
+      return adoptSet(arrays);
+    },
+
     drainDisplay() {
       return display.drain();
     },
@@ -796,6 +843,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       run = null;
       freeSets = [];
       emittedSets = new WeakMap();
+      emittedBuffers = new WeakSet();
       confirmedTo = 0;
       for (const k of Object.keys(stats) as (keyof typeof stats)[]) stats[k] = 0;
     },
@@ -815,6 +863,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
       run = null;
       freeSets = [];
       emittedSets = new WeakMap();
+      emittedBuffers = new WeakSet();
       sosFilter.dispose();
       envelope.dispose();
     },

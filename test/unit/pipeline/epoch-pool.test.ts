@@ -157,3 +157,70 @@ describe('epoch array reuse (Pipeline.releaseEpoch)', () => {
     expectSameEpochs(copies, reference(s));
   });
 });
+
+/** An epoch's four arrays as they come back from another thread: same content, new identities. */
+function transferredBack(e: StimulusEpoch): Pick<StimulusEpoch, 'raw' | 'filtered' | 'envelope' | 'blanked'> {
+  const arrays = { raw: e.raw, filtered: e.filtered, envelope: e.envelope, blanked: e.blanked };
+  return structuredClone(arrays, { transfer: [e.raw.buffer, e.filtered.buffer, e.envelope.buffer, e.blanked.buffer] as ArrayBuffer[] });
+}
+
+describe('epoch arrays given back from another thread (Pipeline.reuseEpochArrays)', () => {
+  it('refills arrays transferred back with later epochs of their length, the epochs identical to a run that never reuses', () => {
+    const s = rampsAndTrains(11);
+    const want = reference(s);
+    const back: Pick<StimulusEpoch, 'raw' | 'filtered' | 'envelope' | 'blanked'>[] = [];
+    const copies: StimulusEpoch[] = [];
+    const emitted: StimulusEpoch[] = [];
+    let p: Pipeline | null = null;
+    p = pipelineFor(s, {
+      onEpoch: (e) => {
+        copies.push(copyOf(e));
+        emitted.push(e);
+        // posted away (detached here), given back one epoch later with its content scribbled over
+        const returned = transferredBack(e);
+        returned.raw.fill(Number.NaN);
+        returned.filtered.fill(-7);
+        returned.envelope.fill(Number.POSITIVE_INFINITY);
+        returned.blanked.fill(3);
+        const previous = back.shift();
+        if (previous) expect(p!.reuseEpochArrays(previous)).toBe(true);
+        back.push(returned);
+      },
+    });
+    for (const e of s.events) p.pushStimulation(e);
+    for (let pos = 0; pos < s.totalSamples; pos += 100) p.pushBlock(blockOf(s, pos, Math.min(100, s.totalSamples - pos)));
+    p.flush();
+    expectSameEpochs(copies, want);
+    // every epoch after the first two of each length began in arrays given back
+    expect(emitted.length).toBe(15);
+    expect(p.stats().reusedEpochArrays).toBeGreaterThanOrEqual(emitted.length - 4);
+    const given = new Set(back.map((a) => a.raw));
+    expect(emitted.some((e) => given.has(e.raw))).toBe(false); // the last one given back is still in the pool
+  });
+
+  it('takes only four distinct whole arrays of a consistent shape that it is not using', () => {
+    const s = rampsAndTrains(13);
+    const p = pipelineFor(s);
+    for (const e of s.events) p.pushStimulation(e);
+    const got: StimulusEpoch[] = [];
+    for (let pos = 0; pos < s.totalSamples; pos += 1000) got.push(...p.pushBlock(blockOf(s, pos, 1000)));
+    got.push(...p.flush());
+    const [a, b] = got as [StimulusEpoch, StimulusEpoch];
+    const ch = s.channelCount;
+    const fresh = (len: number) => ({ raw: new Float32Array(len * ch), filtered: new Float32Array(len * ch), envelope: new Float32Array(len * ch), blanked: new Uint8Array(len) });
+    expect(p.reuseEpochArrays(a)).toBe(false); // emitted and not released: still the consumer's
+    expect(p.reuseEpochArrays({ ...fresh(100), raw: new Float32Array(99 * ch) })).toBe(false); // inconsistent lengths
+    expect(p.reuseEpochArrays(fresh(0))).toBe(false);
+    const shared = new Float32Array(300 * ch);
+    expect(p.reuseEpochArrays({ ...fresh(100), filtered: shared.subarray(0, 100 * ch) })).toBe(false); // a view into a larger buffer
+    const one = fresh(100);
+    expect(p.reuseEpochArrays({ ...one, envelope: one.raw })).toBe(false); // the same array twice
+    expect(p.reuseEpochArrays({ ...fresh(100), blanked: new Int8Array(100) as unknown as Uint8Array })).toBe(false); // wrong type
+    expect(p.reuseEpochArrays(one)).toBe(true);
+    expect(p.reuseEpochArrays(one)).toBe(false); // already pooled
+    expect(p.releaseEpoch(b)).toBe(true);
+    expect(p.reuseEpochArrays(b)).toBe(false); // pooled by releaseEpoch already
+    p.dispose();
+    expect(p.reuseEpochArrays(fresh(100))).toBe(false);
+  });
+});
