@@ -49,6 +49,11 @@ export interface Analyzer {
   pushGap(gap: SampleGap, arrivalMs: number): void;
   /** Emits whatever the live display has accumulated (call at display rate). */
   drainDisplay(): void;
+  /**
+   * An epoch handed to the sink that nothing reads any more: its arrays may be refilled with a later
+   * epoch (Pipeline.releaseEpoch; across to the worker, transferred). Optional to call; never throws.
+   */
+  releaseEpoch?(epoch: StimulusEpoch): void;
   /** Settles once the analysis is set up (the worker thread started and configured); never rejects. */
   readonly ready?: Promise<void>;
   dispose(): Promise<void>;
@@ -126,6 +131,14 @@ export function createWorkerAnalyzer(config: AnalyzerConfig, sink: AnalyzerSink)
     pushStimulation: (e) => guard('analysis stimulation', () => worker.pushStimulation(e)),
     confirmStimulationsTo: (n, t) => guard('analysis confirmation', () => worker.confirmStimulationsTo(n, t)),
     pushGap: (g, t) => guard('analysis gap', () => worker.pushGap(g, t)),
+    releaseEpoch: (epoch) => {
+      if (disposed) return;
+      try {
+        worker.reuseEpoch(epoch);
+      } catch {
+        // the worker is gone: the arrays are only garbage then
+      }
+    },
     drainDisplay: () => {
       if (draining || disposed) return;
       draining = true;
@@ -149,8 +162,9 @@ export function createWorkerAnalyzer(config: AnalyzerConfig, sink: AnalyzerSink)
 export function createInProcessAnalyzer(config: AnalyzerConfig, sink: AnalyzerSink): Analyzer {
   const grader = new SessionGrader({ montage: config.montage });
   const onEpoch = (epoch: StimulusEpoch, timing: EpochTiming) => {
-    sink.epoch(epoch);
+    // graded first, as in the worker: the sink may release the epoch
     for (const e of grader.push(epoch)) routeGrading(e, timing.windowCompletedAtMs, config, sink);
+    sink.epoch(epoch);
   };
   const pipeline: Pipeline = createPipeline({
     sampleRateHz: config.sampleRateHz,
@@ -178,6 +192,9 @@ export function createInProcessAnalyzer(config: AnalyzerConfig, sink: AnalyzerSi
     pushStimulation: (e) => guard('pipeline stimulation', () => { pipeline.pushStimulation(e); }),
     confirmStimulationsTo: (n, t) => guard('pipeline confirmation', () => { pipeline.confirmStimulationsTo(n, t); }),
     pushGap: (g, t) => guard('pipeline gap', () => { pipeline.pushGap(g, t); }),
+    releaseEpoch: (epoch) => {
+      pipeline.releaseEpoch(epoch);
+    },
     drainDisplay: () => {
       const f = pipeline.drainDisplay();
       if (f && f.columnCount > 0) for (const t of displayToTraceFrames(f)) sink.trace(t);

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { Montage, SampleBlock, SampleGap, StimulationEvent } from '../domain';
 import type { GradingEvent } from '../grading/session-grader';
 import type { DisplayFrame, EpochTiming, InputUnit, PipelineSettingsInput, PipelineStats, StimulationReports, StimulusEpoch } from '../pipeline';
-import type { FromPipelineWorker, ToPipelineWorker } from './pipeline-worker-protocol';
+import { epochTransferList, type FromPipelineWorker, type ToPipelineWorker } from './pipeline-worker-protocol';
 
 export interface PipelineWorkerOptions {
   readonly sampleRateHz: number;
@@ -45,6 +45,12 @@ export interface PipelineWorkerHandle {
   /** End of stream: resolves after every pending epoch has been delivered to onEpoch. */
   flush(arrivalMs: number): Promise<void>;
   drainDisplay(): Promise<DisplayFrame | null>;
+  /**
+   * Gives a posted epoch's arrays back to the worker for a later epoch (transferred: detached here
+   * afterwards). Only for an epoch nothing on this side reads any more. Returns whether it was sent
+   * (arrays that do not each span a whole, distinct buffer are not).
+   */
+  reuseEpoch(epoch: StimulusEpoch): boolean;
   stats(): Promise<PipelineStats>;
   /** Stops the worker; resolves when the thread has exited. */
   dispose(): Promise<void>;
@@ -178,6 +184,12 @@ export function startPipelineWorker(opts: PipelineWorkerOptions): PipelineWorker
     },
     async drainDisplay() {
       return (await request((requestId) => ({ type: 'drain-display', requestId }), 'display')).frame;
+    },
+    reuseEpoch(epoch) {
+      const transfer = epochTransferList(epoch);
+      if (transfer.length !== 4 || exited) return false;
+      send({ type: 'reuse-epoch', raw: epoch.raw, filtered: epoch.filtered, envelope: epoch.envelope, blanked: epoch.blanked }, transfer);
+      return true;
     },
     async stats() {
       return (await request((requestId) => ({ type: 'stats', requestId }), 'stats')).stats;

@@ -26,6 +26,12 @@ export type ToPipelineWorker =
   | { readonly type: 'flush'; readonly requestId: number; readonly arrivalMs: number }
   | { readonly type: 'drain-display'; readonly requestId: number }
   | { readonly type: 'stats'; readonly requestId: number }
+  /**
+   * The arrays of an epoch posted earlier, transferred back once the host no longer uses them, for the
+   * pipeline to fill with a later epoch (Pipeline.reuseEpochArrays): a long session then allocates no
+   * epoch arrays, and the worker's garbage collector has none to chase while it grades.
+   */
+  | { readonly type: 'reuse-epoch'; readonly raw: Float32Array; readonly filtered: Float32Array; readonly envelope: Float32Array; readonly blanked: Uint8Array }
   | { readonly type: 'close' };
 
 /** Messages from the pipeline worker to the host. */

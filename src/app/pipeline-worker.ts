@@ -94,6 +94,10 @@ function handle(msg: ToPipelineWorker): void {
     case 'stats':
       post({ type: 'stats', requestId: msg.requestId, stats: pipeline.stats() });
       break;
+    case 'reuse-epoch':
+      // refused arrays (wrong types or shapes, of another pipeline's length) are simply left to the collector
+      pipeline.reuseEpochArrays(msg);
+      break;
   }
 }
 

@@ -352,10 +352,23 @@ export async function createSdrApp(options: SdrAppOptions): Promise<SdrApp> {
         pulse: (response) => onPulse(response),
         threshold: (estimate) => onThreshold(caseId, session.id, estimate),
         epoch: (epoch) => {
+          // an epoch no longer cached goes back to the analysis for a later epoch's samples (no new arrays
+          // per epoch in a long session); the cache is only read synchronously (epochOf)
           const id = stimIdByOnset.get(epoch.event.sampleIndex);
-          if (id === undefined) return;
+          if (id === undefined) {
+            analyzer.releaseEpoch?.(epoch);
+            return;
+          }
+          const replaced = recentEpochs.get(id);
+          recentEpochs.delete(id);
           recentEpochs.set(id, epoch);
-          while (recentEpochs.size > RECENT_EPOCHS) recentEpochs.delete(recentEpochs.keys().next().value!);
+          if (replaced && replaced !== epoch) analyzer.releaseEpoch?.(replaced);
+          while (recentEpochs.size > RECENT_EPOCHS) {
+            const oldest = recentEpochs.keys().next().value!;
+            const evicted = recentEpochs.get(oldest)!;
+            recentEpochs.delete(oldest);
+            analyzer.releaseEpoch?.(evicted);
+          }
         },
         trace: (frame) => {
           if (hub.listenerCount('trace') > 0) hub.emit('trace', { ...frame, droppedFrames: liveFramesDropped });

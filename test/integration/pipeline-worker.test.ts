@@ -165,4 +165,54 @@ describe('pipeline worker thread', () => {
     expect(stats.samplesPerChannel).toBe(10);
     await w.dispose();
   });
+
+  it('refills epoch arrays the host gives back (transferred both ways) with later epochs, identical to the in-process ones', async () => {
+    const fs = 5000;
+    const channelCount = 4;
+    const events = [singleEvent(3000), singleEvent(8000), trainEvent(13000), singleEvent(25000), singleEvent(30000), trainEvent(35000), singleEvent(47000), trainEvent(52000)];
+    const s = makeSession({ sampleRateHz: fs, channelCount, seconds: 13, events, respondingChannels: [1, 2] });
+    const inProcess: StimulusEpoch[] = [];
+    const p = createPipeline({ sampleRateHz: fs, channelCount, unit: 'uV', onEpoch: (e) => inProcess.push(e) });
+    const compared: StimulusEpoch[] = [];
+    const errors: string[] = [];
+    const mismatches: string[] = [];
+    let given = 0;
+    const w = startPipelineWorker({
+      sampleRateHz: fs, channelCount, unit: 'uV',
+      onEpoch: (e) => {
+        const k = compared.length;
+        compared.push(e);
+        const r = inProcess[k];
+        if (!r) mismatches.push(`epoch ${k}: none in process`);
+        else for (const key of ['raw', 'filtered', 'envelope', 'blanked'] as const) if (!bytes(e[key]).equals(bytes(r[key]))) mismatches.push(`epoch ${k} ${key}`);
+        // compared: nothing here reads it any more, back it goes
+        if (w.reuseEpoch(e)) given++;
+        expect(e.raw.byteLength).toBe(0); // transferred
+      },
+      onError: (_c, m) => errors.push(m),
+    });
+    try {
+      await w.ready;
+      for (const e of events) p.pushStimulation(e);
+      // the in-process reference first (the worker's epochs are compared as they arrive)
+      for (let pos = 0; pos < s.totalSamples; pos += 200) p.pushBlock(blockOf(s, pos, Math.min(200, s.totalSamples - pos)), 0);
+      p.flush(0);
+      for (const e of events) w.pushStimulation(e);
+      for (let pos = 0; pos < s.totalSamples; pos += 200) {
+        w.pushBlock(blockOf(s, pos, Math.min(200, s.totalSamples - pos)), 0);
+        // a little pacing, so epochs come back before most of the later ones begin
+        if (pos % 5000 === 0) await w.stats();
+      }
+      await w.flush(0);
+      expect(errors).toEqual([]);
+      expect(mismatches).toEqual([]);
+      expect(compared).toHaveLength(events.length);
+      expect(given).toBe(events.length);
+      const stats = await w.stats();
+      expect(stats.reusedEpochArrays).toBeGreaterThanOrEqual(3);
+      expect(stats.reusedEpochArrays).toBeLessThanOrEqual(events.length - 2); // the first of each length is new
+    } finally {
+      await w.dispose();
+    }
+  });
 });
