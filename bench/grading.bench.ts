@@ -19,6 +19,7 @@ import { createPipeline } from '../src/pipeline';
 import { epochLength, type PartialEpoch, type StimulusEpoch } from '../src/pipeline/epoch';
 import { SessionGrader } from '../src/grading/session-grader';
 import { availableParallelism, loadavg } from 'node:os';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { gradeTrain, prepareTrain } from '../src/grading/train';
 import { blocksOf } from '../test/corpus/run';
 import { makeCase, montageOf, renderCase } from '../test/corpus/synth';
@@ -89,6 +90,8 @@ export async function run(): Promise<void> {
   const blockMs = 10;
   const blocks = [...blocksOf(rc, blockMs)];
   const durations = { confirmed: Number(process.env.SDRLOG_BENCH_LATENCY_S ?? 720), lagging: Number(process.env.SDRLOG_BENCH_LAGGING_S ?? 60) };
+  const probe = machineStalls(10_000);
+  console.log(`machine: a busy loop that allocates nothing, 10 s: ${probe.count} stalls over 2 ms (${probe.over5} over 5 ms, longest ${f(probe.maxMs)} ms, ${f(probe.lostMs)} ms in all): time this thread was not running, which no code here controls and which adds to any latency it overlaps`);
   for (const mode of ['confirmed', 'lagging'] as const) {
     const load0 = loadavg()[0]!;
     const r = await streamLatency(mode, durations[mode], blocks, rc.events, montage, fs, channels);
@@ -104,12 +107,15 @@ export async function run(): Promise<void> {
     const stats = (xs: number[]): string => `p50 ${f(pct(xs, 50))}, p99 ${f(pct(xs, 99))}, max ${f(Math.max(...xs))} ms`;
     console.log(`grade latency, ${what}, streaming ${r.streamedS.toFixed(0)} s at real time (${blockMs} ms blocks, ${r.trains.length} trains, load average ${load0.toFixed(2)} -> ${load1.toFixed(2)} on ${availableParallelism()} cores):`);
     console.log(`  from the arrival of the block holding the analysis window's last sample to the grade event: ${stats(col('latencyMs'))} by wall clock${mode === 'confirmed' ? ' (target p99 <= 5 ms)' : ''}`);
+    console.log(`  CPU of that latency (pipeline finishing plus grading at completion): ${stats(r.trains.map((t) => t.pipelineCpuMs + t.gradingCpuMs))}`);
     console.log(`  CPU after the input that completed the epoch arrived: pipeline finishing ${stats(col('pipelineCpuMs'))}; post-train grading at completion ${stats(col('gradingCpuMs'))} (by wall clock ${stats(col('gradingWallMs'))})`);
     console.log(`  CPU before completion (not in the latency): train part prepared ${stats(col('prepareCpuMs'))} per train; post-train window advanced in ${f(pct(col('progressCalls'), 50))} steps per train (median), ${stats(r.progressCallCpuMs)} per step, ${stats(col('progressCpuMs'))} per train`);
     const prepared = r.trains.filter((t) => t.prepareCpuMs > 0).length;
     if (prepared < r.trains.length) console.log(`  ${r.trains.length - prepared} trains graded without preparation`);
-    const worst = [...r.trains].sort((a, b) => b.latencyMs - a.latencyMs).slice(0, 3);
-    console.log(`  slowest: ${worst.map((t) => `${f(t.latencyMs)} ms wall (CPU ${f(t.pipelineCpuMs + t.gradingCpuMs)} ms: pipeline ${f(t.pipelineCpuMs)}, grading ${f(t.gradingCpuMs)})`).join('; ')}`);
+    const order = r.trains.map((_, i) => i).sort((a, b) => r.trains[b]!.latencyMs - r.trains[a]!.latencyMs).slice(0, 5);
+    console.log(`  slowest: ${order.map((i) => { const t = r.trains[i]!; return `#${i + 1} ${f(t.latencyMs)} ms wall (CPU ${f(t.pipelineCpuMs + t.gradingCpuMs)} ms: pipeline ${f(t.pipelineCpuMs)}, grading ${f(t.gradingCpuMs)}; GC ${f(r.gcInside[i]!)} ms ${r.gcKinds[i]})`; }).join('; ')}`);
+    const hit = r.gcInside.filter((x) => x > 0).length;
+    console.log(`  garbage collection: ${r.gcCount} pauses, ${f(r.gcMs)} ms in all; ${hit} of ${r.trains.length} latency spans overlap one`);
     if (mode === 'lagging') {
       console.log(`  from the block that completes window + event lag (the pipeline's completedAtMs) to the grade event: ${stats(col('fromCompletingMs'))}: the rest is the ${r.lagMs} ms event lag, waited by construction`);
     }
@@ -117,6 +123,32 @@ export async function run(): Promise<void> {
 }
 
 const f = (x: number): string => x.toFixed(2);
+
+/** Gaps over 2 ms between consecutive clock readings of a busy loop running `ms`: the machine's own stalls (preemption, a virtual CPU descheduled). */
+function machineStalls(ms: number): { count: number; over5: number; maxMs: number; lostMs: number } {
+  const end = performance.now() + ms;
+  let last = performance.now();
+  let count = 0, over5 = 0, maxMs = 0, lostMs = 0;
+  for (;;) {
+    const t = performance.now();
+    const gap = t - last;
+    if (gap > 2) {
+      count++;
+      if (gap > 5) over5++;
+      maxMs = Math.max(maxMs, gap);
+      lostMs += gap;
+    }
+    last = t;
+    if (t > end) break;
+  }
+  return { count, over5, maxMs, lostMs };
+}
+
+/** The kind of a 'gc' performance entry: minor (scavenge), major (mark-compact), incremental or weak callbacks. */
+function gcKind(e: PerformanceEntry): string {
+  const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+  return kind === constants.NODE_PERFORMANCE_GC_MINOR ? 'minor' : kind === constants.NODE_PERFORMANCE_GC_MAJOR ? 'major' : kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL ? 'incremental' : 'weak';
+}
 
 /** One graded train of the stream. */
 interface TrainTiming {
@@ -134,6 +166,9 @@ interface TrainTiming {
   /** CPU ms of SessionGrader.advance over the train's post-train window (earlier blocks), and its calls. */
   readonly progressCpuMs: number;
   readonly progressCalls: number;
+  /** Wall-clock span of the latency (performance.now()): from the block's arrival to the grade event. */
+  readonly fromMs: number;
+  readonly toMs: number;
 }
 
 interface LatencyRun {
@@ -142,6 +177,11 @@ interface LatencyRun {
   readonly trains: TrainTiming[];
   /** CPU ms of each SessionGrader.advance call. */
   readonly progressCallCpuMs: number[];
+  /** Per train: ms of garbage-collection pauses overlapping its latency span, and their kinds. */
+  readonly gcInside: number[];
+  readonly gcKinds: string[];
+  readonly gcCount: number;
+  readonly gcMs: number;
 }
 
 /**
@@ -190,16 +230,25 @@ async function streamLatency(
       const out = grader.push(e);
       const g1 = performance.now();
       const gradingCpuMs = cpuMs(process.cpuUsage(c0));
+      // as in the pipeline worker, whose epochs leave for the host (transferred) and come back when the
+      // host drops them from its display cache (Analyzer.releaseEpoch): in steady state a later epoch
+      // is cut into returned arrays, and the grading thread holds none of the epochs in between
+      live.releaseEpoch(e);
       const b = before.get(e.event.sampleIndex) ?? { prepareCpuMs: 0, progressCpuMs: 0, progressCalls: 0 };
       before.delete(e.event.sampleIndex);
       if (out.some((x) => x.type === 'train-grade')) {
         trains.push({
           latencyMs: g1 - timing.windowCompletedAtMs, fromCompletingMs: g1 - timing.completedAtMs,
-          pipelineCpuMs, gradingCpuMs, gradingWallMs: g1 - g0, ...b,
+          pipelineCpuMs, gradingCpuMs, gradingWallMs: g1 - g0, ...b, fromMs: timing.windowCompletedAtMs, toMs: g1,
         });
       }
     },
   });
+  const gcs: { start: number; end: number; kind: string }[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ start: e.startTime, end: e.startTime + e.duration, kind: gcKind(e) });
+  });
+  observer.observe({ entryTypes: ['gc'] });
   const caseSamples = blocks.at(-1)!.startSample + blocks.at(-1)!.samplesPerChannel;
   const totalSamples = Math.round(streamS * fs);
   const start = performance.now();
@@ -207,7 +256,8 @@ async function streamLatency(
   for (let offset = 0; offset < totalSamples; offset += caseSamples) {
     let ei = 0;
     for (const b0 of blocks) {
-      const b: SampleBlock = { ...b0, startSample: b0.startSample + offset };
+      // a new array per block, as each block reaches the pipeline worker (transferred from the host)
+      const b: SampleBlock = { ...b0, startSample: b0.startSample + offset, data: b0.data.slice() };
       if (b.startSample >= totalSamples) break;
       const due = start + (b.startSample / fs) * 1000;
       const wait = due - performance.now();
@@ -227,5 +277,8 @@ async function streamLatency(
   const lagMs = (live.eventLagSamples * 1000) / fs;
   live.dispose();
   grader.dispose();
-  return { streamedS: streamed / fs, lagMs, trains, progressCallCpuMs };
+  await new Promise((res) => setTimeout(res, 50));
+  observer.disconnect();
+  const inside = trains.map((t) => gcs.filter((g) => g.end > t.fromMs && g.start < t.toMs));
+  return { streamedS: streamed / fs, lagMs, trains, progressCallCpuMs, gcInside: inside.map((l) => l.reduce((s, g) => s + Math.min(g.end, 1e99) - g.start, 0)), gcKinds: inside.map((l) => l.map((g) => g.kind).join('+')), gcCount: gcs.length, gcMs: gcs.reduce((s, g) => s + g.end - g.start, 0) };
 }

@@ -20,12 +20,13 @@
  *   minute, the highest RSS in each simulated hour (sampled every simulated minute; garbage collection
  *   makes it a sawtooth, so peaks are compared), at the end, and the max; flat when no later hour peaks
  *   5 % or more above the first hour's peak.
- * SDRLOG_BENCH_MEMORY_ONLY=1 runs only the memory part.
+ * The memory part runs in a fresh child process (SDRLOG_BENCH_MEMORY_ONLY=1 runs only it, in this one).
  * Every run gives each epoch back (Pipeline.releaseEpoch) once graded, as gradeRecording and the pipeline
  * worker do when nothing else keeps it; SDRLOG_BENCH_RELEASE=0 keeps them all (nothing reused).
  * Synthetic input: Gaussian noise with electrode offsets, 100-sample (10 ms) blocks, reused from a pool.
  */
 import { DEFAULT_MONTAGE, makeStimulation, type SampleBlock, type StimulationEvent, type StimulationTarget } from '../src/domain';
+import { fileURLToPath } from 'node:url';
 import { SessionGrader } from '../src/grading/session-grader';
 import { createPipeline, type Pipeline, DEFAULT_DISPLAY, DEFAULT_FILTER_SETTINGS, designFilterChain, DisplayDecimator, EnvelopeStage, SampleRing, SosFilter } from '../src/pipeline';
 
@@ -370,8 +371,19 @@ export async function run(): Promise<void> {
   const seconds = Number(process.env.SDRLOG_BENCH_SECONDS ?? 300);
   console.log(`(machine load average ${load.toFixed(1)}: wall-clock figures suffer when it exceeds the core count)`);
   run1(pool, 'mixed', 30, true, false); // warm-up (JIT)
-  if (process.env.SDRLOG_BENCH_MEMORY_ONLY !== '1') printThroughput(pool, repeat, seconds);
-  printMemory(pool);
+  if (process.env.SDRLOG_BENCH_MEMORY_ONLY === '1') {
+    printMemory(pool);
+    return;
+  }
+  printThroughput(pool, repeat, seconds);
+  // Memory in a fresh process, as a session's pipeline worker starts: not on top of what the throughput
+  // runs above left in this one's heap and allocator.
+  const { spawnSync } = await import('node:child_process');
+  const bench = fileURLToPath(new URL('../bin/bench.mjs', import.meta.url));
+  const child = spawnSync(process.execPath, [bench, 'pipeline.bench'], { env: { ...process.env, SDRLOG_BENCH_MEMORY_ONLY: '1' }, encoding: 'utf8' });
+  const lines = (child.stdout ?? '').split('\n').filter((l) => l.startsWith('  memory'));
+  if (child.status !== 0 || lines.length === 0) console.log(`  memory run failed (exit ${child.status}): ${(child.stderr ?? '').slice(-400)}`);
+  for (const l of lines) console.log(`${l} [fresh process]`);
 }
 
 function printThroughput(pool: Float32Array[], repeat: number, seconds: number): void {
