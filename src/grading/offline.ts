@@ -90,9 +90,14 @@ export function gradeRecording(
   return { trains, thresholds: grader.thresholdsSoFar(), events, mainsHz };
 }
 
-/** Notch quality factor and harmonics used when mains is notched for grading: narrow (3.3 Hz at 50 Hz, tolerating grid drift of about 0.1 Hz), fundamental plus 3 harmonics. */
+/**
+ * Notch quality factor and harmonics used when mains is notched for grading: narrow (3.3 Hz at 50 Hz,
+ * tolerating grid drift of about 0.1 Hz), fundamental plus 4 harmonics (to 250 or 300 Hz: the odd
+ * harmonics up to the fifth carry most of a hum). The blanking then fills its windows with the hum
+ * (hum-fill.ts).
+ */
 export const MAINS_NOTCH_Q = 15;
-export const MAINS_NOTCH_HARMONICS = 3;
+export const MAINS_NOTCH_HARMONICS = 4;
 
 /**
  * Up to `seconds` of signal from the longest stretch without stimulation in the first 30 s of the

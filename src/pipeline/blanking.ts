@@ -25,9 +25,14 @@ export interface BlankingSettings {
   readonly saturationMaxMs: number;
   /** A channel counts as pinned only this far (uV) from where it was before the pulse. */
   readonly saturationMinUv: number;
+  /**
+   * While the mains notch is on, a 'linear' window is filled with the hum fitted just before it plus the
+   * line (hum-fill.ts): a line alone cuts a hole into a strong hum that the notch cannot remove.
+   */
+  readonly humFill: boolean;
 }
 
-export const DEFAULT_BLANKING: BlankingSettings = { beforePulseMs: 0.2, afterPulseMs: 2, fill: 'linear', saturationMaxMs: 10, saturationMinUv: 100 };
+export const DEFAULT_BLANKING: BlankingSettings = { beforePulseMs: 0.2, afterPulseMs: 2, fill: 'linear', saturationMaxMs: 10, saturationMinUv: 100, humFill: true };
 
 export function validateBlanking(b: BlankingSettings): BlankingSettings {
   requireNumber(b.beforePulseMs, 'blanking before pulse (ms)', 0, 5);
@@ -35,7 +40,8 @@ export function validateBlanking(b: BlankingSettings): BlankingSettings {
   if (b.fill !== 'linear' && b.fill !== 'zero') throw new PipelineConfigError(`blanking fill must be 'linear' or 'zero', got '${String(b.fill)}'`);
   requireNumber(b.saturationMaxMs, 'blanking extension over a saturated amplifier (ms)', 0, 50);
   requireNumber(b.saturationMinUv, 'saturation excursion (uV)', 1, 1e6);
-  return { beforePulseMs: b.beforePulseMs, afterPulseMs: b.afterPulseMs, fill: b.fill, saturationMaxMs: b.saturationMaxMs, saturationMinUv: b.saturationMinUv };
+  if (typeof b.humFill !== 'boolean') throw new PipelineConfigError(`blanking humFill must be true or false, got ${String(b.humFill)}`);
+  return { beforePulseMs: b.beforePulseMs, afterPulseMs: b.afterPulseMs, fill: b.fill, saturationMaxMs: b.saturationMaxMs, saturationMinUv: b.saturationMinUv, humFill: b.humFill };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { DomainError, pulseCount, type SampleBlock, type SampleGap, type StimulationEvent } from '../domain';
+import { HumFill } from './hum-fill';
 import { blankWindowSamples, interpolateMasked, lastBlankedSample, markPulses, type BlankWindowSamples } from './blanking';
 import { DisplayDecimator, type DisplayFrame } from './display';
 import { EnvelopeStage } from './envelope';
@@ -258,6 +259,8 @@ export function createPipeline(config: PipelineConfig): Pipeline {
   const preSamples = ms(settings.epoch.preMs);
   const eventLagSamples = ms(settings.epoch.eventLagMs);
   const saturationMaxSamples = ms(settings.blanking.saturationMaxMs);
+  const notch = settings.filter.notch;
+  const humFill = notch !== null && settings.blanking.humFill && settings.blanking.fill === 'linear' ? new HumFill(sampleRateHz, channelCount, notch.mainsHz, notch.harmonics, saturationMaxSamples, settings.blanking.saturationMinUv) : null;
   const reports = config.stimulationReports ?? 'lagging';
   if (!STIMULATION_REPORTS.includes(reports)) throw new PipelineConfigError(`stimulationReports must be 'lagging' or 'confirmed', got '${String(reports)}'`);
   const confirmWaitSamples = ms(settings.epoch.maxConfirmWaitMs);
@@ -548,6 +551,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     const a = Math.max(r.pos, p.startSample);
     copyPlanar(work, frames, a - lo, r.raw, r.length, a - p.startSample, end - a);
     interpolateMasked(work, channelCount, frames, mask);
+    if (humFill !== null && pulsesMarked > 0) humFill.apply(work, frames, lo, mask, ring, eventsBefore(p.endSample), blankW);
     const n = frames - left;
     const m = mask.subarray(left, frames);
     if (first && !r.resumed) {

@@ -17,10 +17,11 @@ import { rng, truthRelationGrade, type SynthPattern, type TruthLine } from './sy
 
 export type HarshCondition =
   | 'base' | 'tails' | 'dc-step' | 'saturation' | 'mains' | 'wander' | 'pink' | 'low-amp' | 'rates'
-  | 'mwave' | 'tonic' | 'dead' | 'crosstalk' | 'combined' | 'all' | 'all-low';
+  | 'mwave' | 'tonic' | 'dead' | 'crosstalk' | 'combined' | 'all' | 'all-low' | 'mains-nominal' | 'mains-nominal-low';
 
 export const HARSH_CONDITIONS: readonly HarshCondition[] = [
   'base', 'tails', 'dc-step', 'saturation', 'mains', 'wander', 'pink', 'low-amp', 'rates', 'mwave', 'tonic', 'dead', 'crosstalk', 'combined', 'all', 'all-low',
+  'mains-nominal', 'mains-nominal-low',
 ];
 
 type Range = readonly [number, number];
@@ -106,6 +107,10 @@ export function harshProfile(c: HarshCondition): HarshProfile {
     case 'combined': return { ...BASE, artifactTailMs: [3, 8], mainsUv: [30, 300], mainsHarmonics: true, mainsOffsetHz: [0.1, 0.3], wanderUv: [50, 500], responseUv: [20, 80], noiseUv: [2, 5] };
     case 'all': return { ...BASE, ...harshAll };
     case 'all-low': return { ...BASE, ...harshAll, responseUv: [20, 80], noiseUv: [2, 5], pinkUv: [2, 8] };
+    // Strong hum with harmonics exactly at the nominal frequency: the notch removes it entirely, which
+    // leaves anything the blanking cut into it standing out against a clean baseline.
+    case 'mains-nominal': return { ...BASE, mainsUv: [30, 300], mainsHarmonics: true };
+    case 'mains-nominal-low': return { ...BASE, mainsUv: [30, 300], mainsHarmonics: true, responseUv: [20, 80], noiseUv: [2, 5] };
   }
 }
 

@@ -50,6 +50,10 @@ export function makeSession(opts: {
   events: StimulationEvent[];
   respondingChannels?: number[];
   seed?: number;
+  /** Noise RMS, uV (default 10). */
+  noiseUv?: number;
+  /** Mains hum: amplitude of the fundamental (uV) at `hz`, with 3rd and 5th harmonics at 40 % and 20 % of it. */
+  hum?: { readonly hz: number; readonly uv: number };
 }): SyntheticSession {
   const { sampleRateHz: fs, channelCount } = opts;
   const total = Math.round(opts.seconds * fs);
@@ -57,7 +61,16 @@ export function makeSession(opts: {
   const r = rng(opts.seed ?? 1);
   for (let c = 0; c < channelCount; c++) {
     const offset = 500 * (c - channelCount / 2);
-    for (let i = 0; i < total; i++) data[c * total + i] = offset + 10 * gaussian(r);
+    const noise = opts.noiseUv ?? 10;
+    for (let i = 0; i < total; i++) data[c * total + i] = offset + noise * gaussian(r);
+    const hum = opts.hum;
+    if (hum) {
+      const ph = 0.7 * c;
+      for (let i = 0; i < total; i++) {
+        const w = (2 * Math.PI * hum.hz * i) / fs + ph;
+        data[c * total + i]! += hum.uv * (Math.sin(w) + 0.4 * Math.sin(3 * w + 1) + 0.2 * Math.sin(5 * w + 2));
+      }
+    }
   }
   const responding = opts.respondingChannels ?? [];
   for (const ev of opts.events) {
