@@ -280,5 +280,5 @@ async function streamLatency(
   await new Promise((res) => setTimeout(res, 50));
   observer.disconnect();
   const inside = trains.map((t) => gcs.filter((g) => g.end > t.fromMs && g.start < t.toMs));
-  return { streamedS: streamed / fs, lagMs, trains, progressCallCpuMs, gcInside: inside.map((l) => l.reduce((s, g) => s + Math.min(g.end, 1e99) - g.start, 0)), gcKinds: inside.map((l) => l.map((g) => g.kind).join('+')), gcCount: gcs.length, gcMs: gcs.reduce((s, g) => s + g.end - g.start, 0) };
+  return { streamedS: streamed / fs, lagMs, trains, progressCallCpuMs, gcInside: inside.map((l) => l.reduce((s, g) => s + g.end - g.start, 0)), gcKinds: inside.map((l) => l.map((g) => g.kind).join('+')), gcCount: gcs.length, gcMs: gcs.reduce((s, g) => s + g.end - g.start, 0) };
 }

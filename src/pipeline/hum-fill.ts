@@ -1,10 +1,10 @@
 import { markPulses, type BlankWindowSamples } from './blanking';
 import { extendBlankingOverSaturation } from './saturation';
+import type { SampleRing } from './ring';
+import type { StimulationEvent } from '../domain';
 
 /** The fit takes about this many samples per second (ample for harmonics up to 300 Hz, and a quarter of the work at 10 kHz). */
 const FIT_RATE_HZ = 2500;
-import type { SampleRing } from './ring';
-import type { StimulationEvent } from '../domain';
 
 /**
  * Blanking fill that keeps the mains hum (used while the notch is on).
@@ -30,9 +30,8 @@ import type { StimulationEvent } from '../domain';
 export class HumFill {
   private readonly lookback: number;
   private readonly params: number;
-  /** Basis values per offset from the window start: rows for t = -lookback .. maxLen, P values each. */
+  /** Basis values per offset from the window start: row r for offset r - lookback (-lookback .. maxLen), P values each. */
   private basis: Float64Array;
-  private basisFrom = 0;
   private basisRows = 0;
   private readonly omega: number[];
   private fitRaw: Float32Array = new Float32Array(0);
@@ -90,7 +89,6 @@ export class HumFill {
       }
     }
     this.basis = b;
-    this.basisFrom = -this.lookback;
     this.basisRows = rows;
   }
 
@@ -138,7 +136,7 @@ export class HumFill {
     const len = b - a;
     this.ensureBasis(len);
     const B = this.basis;
-    const row0 = -this.basisFrom; // row of offset 0
+    const row0 = L; // row of offset 0
     // Gram matrix over the unmasked fit samples (shared by every channel)
     const G = this.gram;
     G.fill(0);

@@ -530,7 +530,8 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     if (frames <= left) return;
     if (mask.length < frames) mask = new Uint8Array(Math.max(frames, 2 * mask.length));
     mask.fill(0, 0, frames);
-    const pulsesMarked = markPulses(mask, lo, frames, eventsBefore(p.endSample), sampleRateHz, blankW);
+    const events = eventsBefore(p.endSample);
+    const pulsesMarked = markPulses(mask, lo, frames, events, sampleRateHz, blankW);
     if (work.length < frames * channelCount) work = new Float32Array(Math.max(frames * channelCount, 2 * work.length));
     ring.read(work, frames, 0, lo, frames);
     const read = frames;
@@ -551,7 +552,7 @@ export function createPipeline(config: PipelineConfig): Pipeline {
     const a = Math.max(r.pos, p.startSample);
     copyPlanar(work, frames, a - lo, r.raw, r.length, a - p.startSample, end - a);
     interpolateMasked(work, channelCount, frames, mask);
-    if (humFill !== null && pulsesMarked > 0) humFill.apply(work, frames, lo, mask, ring, eventsBefore(p.endSample), blankW);
+    if (humFill !== null && pulsesMarked > 0) humFill.apply(work, frames, lo, mask, ring, events, blankW);
     const n = frames - left;
     const m = mask.subarray(left, frames);
     if (first && !r.resumed) {
